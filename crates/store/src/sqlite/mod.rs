@@ -1,0 +1,116 @@
+//! The SQLite implementation of [`Store`](crate::Store): the embedded default.
+//!
+//! One file in WAL mode. Writes go through a pool of exactly one connection, so
+//! writers queue in the process instead of failing with `SQLITE_BUSY`; reads use a
+//! separate pool and never wait for writers (WAL). Amounts are canonical decimal
+//! text, ids are hyphenated UUID text, times RFC 3339 text in UTC.
+
+mod settings;
+
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+use crate::{newest_version, Backend, ConnectOptions, Store, StoreError};
+
+/// The SQLite migrations, embedded into the binary.
+pub static MIGRATOR: Migrator = sqlx::migrate!("../../migrations/sqlite");
+
+/// How long a connection waits on a lock held by another process before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A SQLite-backed store.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    writer: SqlitePool,
+    reader: SqlitePool,
+    /// The database file, checked by [`Store::ping`]: a removed file means the data is gone.
+    path: Option<PathBuf>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database file `url` names, in WAL mode.
+    pub async fn open(url: &str, options: &ConnectOptions) -> Result<SqliteStore, StoreError> {
+        let connect = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(BUSY_TIMEOUT);
+        let path =
+            Some(connect.get_filename().to_path_buf()).filter(|p| p != &PathBuf::from(":memory:"));
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(options.acquire_timeout)
+            .connect_with(connect.clone())
+            .await?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(options.max_connections.max(1))
+            .acquire_timeout(options.acquire_timeout)
+            .connect_with(connect.read_only(true))
+            .await?;
+        Ok(SqliteStore {
+            writer,
+            reader,
+            path,
+        })
+    }
+
+    /// The single-connection pool every write goes through.
+    pub(crate) fn writer(&self) -> &SqlitePool {
+        &self.writer
+    }
+
+    /// The pool for reads.
+    pub(crate) fn reader(&self) -> &SqlitePool {
+        &self.reader
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn backend(&self) -> Backend {
+        Backend::Sqlite
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        if let Some(path) = &self.path {
+            if !path.exists() {
+                return Err(StoreError::Unavailable(format!(
+                    "database file {} no longer exists",
+                    path.display()
+                )));
+            }
+        }
+        sqlx::query("SELECT 1 FROM settings LIMIT 1")
+            .execute(&self.reader)
+            .await?;
+        Ok(())
+    }
+
+    async fn schema_version(&self) -> Result<i64, StoreError> {
+        let version: Option<i64> =
+            sqlx::query_scalar("SELECT max(version) FROM _sqlx_migrations WHERE success")
+                .fetch_one(&self.reader)
+                .await?;
+        Ok(version.unwrap_or(0))
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        MIGRATOR
+            .run(&self.writer)
+            .await
+            .map_err(|e| StoreError::from_migrate(e, newest_version(&MIGRATOR)))
+    }
+
+    async fn close(&self) {
+        self.writer.close().await;
+        self.reader.close().await;
+    }
+}
