@@ -1,1 +1,90 @@
-//! placeholder
+//! The hashmarket HTTP API on actix-web: routing, problem+json errors, request
+//! logging and metrics, and the server's life cycle ([`Application`]).
+//!
+//! Later areas add here: authentication (JWT, API keys, signatures), idempotency,
+//! rate limits, and the marketplace, payout and finance routes.
+
+#![deny(missing_docs)]
+
+pub mod config;
+pub mod extractors;
+pub mod metrics;
+pub mod middleware;
+pub mod problem;
+pub mod routes;
+pub mod state;
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::middleware::{from_fn, ErrorHandlers};
+use actix_web::{web, App, HttpServer};
+use hashmarket_store::Store;
+
+pub use config::ServerConfig;
+pub use problem::Problem;
+use state::AppState;
+
+/// A bound, not yet running, HTTP server.
+pub struct Application {
+    local_addr: SocketAddr,
+    server: Server,
+}
+
+impl Application {
+    /// Binds `config.bind` and builds the server over `store`.
+    pub fn build(config: ServerConfig, store: Arc<dyn Store>) -> std::io::Result<Application> {
+        let listener = TcpListener::bind(&config.bind)?;
+        let local_addr = listener.local_addr()?;
+        let state = web::Data::new(AppState {
+            store,
+            config: config.clone(),
+            metrics: metrics::prometheus(),
+        });
+        let body_limit_bytes = config.body_limit_bytes;
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .app_data(extractors::json_config(body_limit_bytes))
+                .app_data(extractors::payload_config(body_limit_bytes))
+                .app_data(extractors::query_config())
+                .app_data(extractors::path_config())
+                .configure(routes::configure)
+                .default_service(web::to(not_found))
+                .wrap(ErrorHandlers::new().default_handler(problem::problemize))
+                .wrap(from_fn(middleware::observe))
+        })
+        .listen(listener)?
+        .shutdown_timeout(config.shutdown_timeout.as_secs());
+        if config.workers > 0 {
+            server = server.workers(config.workers);
+        }
+        if !config.handle_signals {
+            server = server.disable_signals();
+        }
+        Ok(Application {
+            local_addr,
+            server: server.run(),
+        })
+    }
+
+    /// The address actually bound (the port is real even when 0 was asked for).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// A handle to stop the server gracefully from elsewhere.
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until stopped by a signal or the handle; in-flight requests finish first.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+async fn not_found() -> Result<actix_web::HttpResponse, Problem> {
+    Err(Problem::not_found().with_detail("no such route"))
+}

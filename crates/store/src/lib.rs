@@ -100,6 +100,14 @@ pub async fn connect(url: &str, options: &ConnectOptions) -> Result<Arc<dyn Stor
     Ok(store)
 }
 
+/// The newest schema version this binary ships for a backend.
+pub fn shipped_schema_version(backend: Backend) -> i64 {
+    match backend {
+        Backend::Postgres => newest_version(&postgres::MIGRATOR),
+        Backend::Sqlite => newest_version(&sqlite::MIGRATOR),
+    }
+}
+
 /// The newest migration version a migrator ships (0 when it ships none).
 pub(crate) fn newest_version(migrator: &sqlx::migrate::Migrator) -> i64 {
     migrator.iter().map(|m| m.version).max().unwrap_or(0)

@@ -1,0 +1,15 @@
+//! HTTP routes, one module per area. Each module has a `configure` that registers its
+//! routes and an `ApiDoc` (utoipa) that `openapi` merges into `/openapi.json`.
+
+pub mod health;
+pub mod openapi;
+pub mod time;
+
+use actix_web::web;
+
+/// Registers every route of the API.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    health::configure(cfg);
+    openapi::configure(cfg);
+    cfg.service(web::scope("/v1").configure(time::configure));
+}

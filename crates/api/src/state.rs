@@ -1,0 +1,18 @@
+//! What every handler can reach: the store, the configuration, the metrics handle.
+
+use std::sync::Arc;
+
+use hashmarket_store::Store;
+use metrics_exporter_prometheus::PrometheusHandle;
+
+use crate::config::ServerConfig;
+
+/// Shared, read-only application state (cloned per worker as `web::Data`).
+pub struct AppState {
+    /// The database.
+    pub store: Arc<dyn Store>,
+    /// The server's configuration.
+    pub config: ServerConfig,
+    /// Renders `/metrics`.
+    pub metrics: PrometheusHandle,
+}

@@ -1,0 +1,136 @@
+//! Command-line interface (clap). Every flag has a `HASHMARKET_*` (or `DATABASE_URL`)
+//! environment fallback, so the same settings work from a shell, systemd or Compose.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use hashmarket_api::config::{DEFAULT_BIND, DEFAULT_BODY_LIMIT_BYTES};
+use hashmarket_api::{Application, ServerConfig};
+use hashmarket_store::{connect, redact_url, ConnectOptions};
+
+use crate::logging::LogFormat;
+
+/// hashmarket: a cloud-mining hash-rate marketplace backend.
+#[derive(Debug, Parser)]
+#[command(name = "hashmarket", version, about, propagate_version = true)]
+pub struct Cli {
+    /// Log line format.
+    #[arg(
+        long,
+        global = true,
+        env = "HASHMARKET_LOG_FORMAT",
+        value_enum,
+        default_value = "text"
+    )]
+    pub log_format: LogFormat,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the HTTP server (applies pending migrations first).
+    Serve(ServeArgs),
+    /// Apply pending database migrations and exit.
+    Migrate(DatabaseArgs),
+    /// Print the version and the schema versions this binary ships.
+    Version,
+}
+
+/// Where the data lives.
+#[derive(Debug, Args)]
+struct DatabaseArgs {
+    /// `sqlite://PATH` (embedded, the default) or `postgres://USER@HOST/DB`.
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://./hashmarket.db")]
+    database_url: String,
+    /// Most database connections in the pool.
+    #[arg(long, env = "HASHMARKET_DB_MAX_CONNECTIONS", default_value_t = 16)]
+    db_max_connections: u32,
+}
+
+impl DatabaseArgs {
+    fn options(&self, migrate: bool) -> ConnectOptions {
+        ConnectOptions {
+            max_connections: self.db_max_connections.clamp(1, 1024),
+            migrate,
+            ..ConnectOptions::default()
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    #[command(flatten)]
+    database: DatabaseArgs,
+    /// Listen address, `host:port` (port 0 picks a free port).
+    #[arg(long, env = "HASHMARKET_BIND", default_value = DEFAULT_BIND)]
+    bind: String,
+    /// Largest request body accepted, in bytes; larger ones get 413.
+    #[arg(long, env = "HASHMARKET_BODY_LIMIT_BYTES", default_value_t = DEFAULT_BODY_LIMIT_BYTES)]
+    body_limit_bytes: usize,
+    /// HTTP worker threads (0: one per core).
+    #[arg(long, env = "HASHMARKET_WORKERS", default_value_t = 0)]
+    workers: usize,
+    /// Seconds in-flight requests may run on after SIGTERM/Ctrl-C.
+    #[arg(long, env = "HASHMARKET_SHUTDOWN_TIMEOUT_SECS", default_value_t = 30)]
+    shutdown_timeout_secs: u64,
+}
+
+/// Runs the chosen command.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(args) => serve(args).await,
+        Command::Migrate(args) => migrate(args).await,
+        Command::Version => {
+            version();
+            Ok(())
+        }
+    }
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let url = &args.database.database_url;
+    let store = connect(url, &args.database.options(true))
+        .await
+        .with_context(|| format!("opening the database {}", redact_url(url)))?;
+    let config = ServerConfig {
+        bind: args.bind.clone(),
+        body_limit_bytes: args.body_limit_bytes,
+        workers: args.workers,
+        shutdown_timeout: Duration::from_secs(args.shutdown_timeout_secs),
+        handle_signals: true,
+    };
+    let app = Application::build(config, store.clone())
+        .with_context(|| format!("binding {}", args.bind))?;
+    tracing::info!(
+        database = %redact_url(url),
+        backend = ?store.backend(),
+        "hashmarket listening on http://{}",
+        app.local_addr()
+    );
+    app.run_until_stopped().await.context("serving HTTP")?;
+    store.close().await;
+    tracing::info!("hashmarket stopped");
+    Ok(())
+}
+
+async fn migrate(args: DatabaseArgs) -> anyhow::Result<()> {
+    let store = connect(&args.database_url, &args.options(true))
+        .await
+        .with_context(|| format!("migrating {}", redact_url(&args.database_url)))?;
+    let version = store.schema_version().await?;
+    tracing::info!(schema_version = version, "database is up to date");
+    store.close().await;
+    Ok(())
+}
+
+fn version() {
+    use hashmarket_store::{shipped_schema_version, Backend};
+    println!("hashmarket {}", env!("CARGO_PKG_VERSION"));
+    println!(
+        "schema postgres {}",
+        shipped_schema_version(Backend::Postgres)
+    );
+    println!("schema sqlite {}", shipped_schema_version(Backend::Sqlite));
+}

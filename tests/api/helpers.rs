@@ -1,0 +1,133 @@
+//! Test harness: a real server on port 0 over a fresh database, and a client for it.
+#![allow(dead_code)] // shared by every test module; not each uses every helper
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use hashmarket_api::{Application, ServerConfig};
+use hashmarket_store::testing::TestDatabase;
+use hashmarket_store::{connect, Backend, ConnectOptions, Store};
+
+/// One running server and the database behind it.
+pub struct TestApp {
+    /// Where the server listens.
+    pub addr: SocketAddr,
+    /// The store the server uses (for assertions that look behind the API).
+    pub store: Arc<dyn Store>,
+    /// The database (kept alive as long as the app).
+    pub db: TestDatabase,
+    /// An HTTP client.
+    pub client: reqwest::Client,
+    handle: actix_web::dev::ServerHandle,
+}
+
+impl TestApp {
+    /// `http://addr` + `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// GET `path`.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// POST `path` with a JSON body.
+    pub async fn post_json(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// Stops the server gracefully.
+    pub async fn stop(&self) {
+        self.handle.stop(true).await;
+    }
+}
+
+/// The server configuration tests use: port 0, two workers, no signal handling.
+pub fn test_config() -> ServerConfig {
+    ServerConfig {
+        bind: "127.0.0.1:0".to_string(),
+        workers: 2,
+        handle_signals: false,
+        ..ServerConfig::default()
+    }
+}
+
+/// Starts a server on a fresh database of the given backend.
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, test_config()).await
+}
+
+/// Starts a server with a custom configuration on a fresh database.
+pub async fn spawn_app_with(backend: Backend, config: ServerConfig) -> TestApp {
+    let db = TestDatabase::new(backend).await;
+    let store = connect(&db.url, &ConnectOptions::default())
+        .await
+        .expect("open a fresh test database");
+    let app = Application::build(config, store.clone()).expect("bind port 0");
+    let addr = app.local_addr();
+    let handle = app.handle();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        addr,
+        store,
+        db,
+        client: reqwest::Client::new(),
+        handle,
+    }
+}
+
+/// Asserts a response is problem+json with the status and slug given; returns the body.
+pub async fn assert_problem(
+    response: reqwest::Response,
+    status: u16,
+    slug: &str,
+) -> serde_json::Value {
+    assert_eq!(response.status().as_u16(), status, "status");
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(content_type, "application/problem+json");
+    let body: serde_json::Value = response.json().await.expect("a JSON problem body");
+    assert_eq!(
+        body["type"],
+        format!("https://hashmarket.dev/problems/{slug}"),
+        "problem type in {body}"
+    );
+    assert_eq!(body["status"], status);
+    assert!(body["title"].is_string());
+    body
+}
+
+/// Declares one `#[tokio::test]` per backend for each `async fn name(app: TestApp)`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let app = $crate::helpers::spawn_app(hashmarket_store::Backend::Sqlite).await;
+                super::$name(app).await;
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let app = $crate::helpers::spawn_app(hashmarket_store::Backend::Postgres).await;
+                super::$name(app).await;
+            })*
+        }
+    };
+}

@@ -1,0 +1,6 @@
+//! Black-box HTTP tests: the real server on port 0 against a real database, every
+//! test run once on SQLite and once on PostgreSQL.
+
+mod helpers;
+
+mod operations;

@@ -1,0 +1,235 @@
+//! The real binary, as an operator runs it: `serve` on a fresh machine, graceful
+//! shutdown, refusal of a newer database, `--help` everywhere.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use hashmarket_store::testing::TestDatabase;
+use hashmarket_store::Backend;
+
+const BIN: &str = env!("CARGO_BIN_EXE_hashmarket");
+
+/// A `hashmarket serve` child process and the address it logged.
+struct Server {
+    child: Child,
+    addr: String,
+    log: std::sync::mpsc::Receiver<String>,
+}
+
+impl Server {
+    /// Starts `hashmarket serve` in `dir` with `envs`, waiting for its "listening" line.
+    fn start(dir: &Path, envs: &[(&str, &str)]) -> Server {
+        let mut command = Command::new(BIN);
+        command
+            .args(["serve", "--bind", "127.0.0.1:0", "--workers", "1"])
+            .current_dir(dir)
+            .env_remove("DATABASE_URL")
+            .env_remove("HASHMARKET_BIND")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        for (k, v) in envs {
+            command.env(k, v);
+        }
+        let mut child = command.spawn().expect("spawn hashmarket serve");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, log) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let addr = loop {
+            let line = log
+                .recv_timeout(Duration::from_secs(30))
+                .expect("the server logs where it listens within 30 s");
+            if let Some(i) = line.find("listening on http://") {
+                let rest = &line[i + "listening on http://".len()..];
+                break rest.split_whitespace().next().unwrap().to_string();
+            }
+        };
+        Server { child, addr, log }
+    }
+
+    fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .args([format!("-{name}"), self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    fn wait_exit_code(&mut self) -> Option<i32> {
+        for _ in 0..300 {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.code();
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = self.child.kill();
+        panic!("the server did not exit within 30 s");
+    }
+
+    fn logged(&self, needle: &str) -> bool {
+        self.log.try_iter().any(|line| line.contains(needle))
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Sends a raw HTTP/1.1 request and returns the status line.
+fn raw_request(addr: &str, request: &str) -> String {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    response.lines().next().unwrap_or_default().to_string()
+}
+
+#[test]
+fn serve_with_no_configuration_creates_a_wal_sqlite_database_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(dir.path(), &[]);
+    assert!(
+        dir.path().join("hashmarket.db").exists(),
+        "./hashmarket.db created"
+    );
+    assert!(
+        dir.path().join("hashmarket.db-wal").exists(),
+        "SQLite runs in WAL mode"
+    );
+    let status = raw_request(
+        &server.addr,
+        "GET /readyz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(status, "HTTP/1.1 200 OK");
+    server.signal("TERM");
+    assert_eq!(
+        server.wait_exit_code(),
+        Some(0),
+        "graceful shutdown exits 0"
+    );
+    assert!(server.logged("hashmarket stopped"));
+}
+
+#[test]
+fn ctrl_c_also_stops_gracefully() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(dir.path(), &[]);
+    server.signal("INT");
+    assert_eq!(server.wait_exit_code(), Some(0));
+}
+
+#[tokio::test]
+async fn serve_uses_postgres_when_the_url_says_so() {
+    let db = TestDatabase::new(Backend::Postgres).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(dir.path(), &[("DATABASE_URL", db.url.as_str())]);
+    let status = raw_request(
+        &server.addr,
+        "GET /readyz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(status, "HTTP/1.1 200 OK");
+    assert!(
+        !dir.path().join("hashmarket.db").exists(),
+        "no SQLite file when on PostgreSQL"
+    );
+    server.signal("TERM");
+    assert_eq!(server.wait_exit_code(), Some(0));
+}
+
+#[test]
+fn a_database_from_a_newer_binary_is_refused_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("hashmarket.db").display());
+    let migrate = Command::new(BIN)
+        .args(["migrate", "--database-url", &url])
+        .output()
+        .unwrap();
+    assert!(
+        migrate.status.success(),
+        "{}",
+        String::from_utf8_lossy(&migrate.stderr)
+    );
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        use sqlx::{Connection, Executor};
+        let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        c.execute(
+            "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+             VALUES (99999999, 'future', TRUE, X'00', 0)",
+        )
+        .await
+        .unwrap();
+    });
+    let serve = Command::new(BIN)
+        .args(["serve", "--bind", "127.0.0.1:0", "--database-url", &url])
+        .output()
+        .unwrap();
+    assert!(!serve.status.success());
+    let stderr = String::from_utf8_lossy(&serve.stderr);
+    assert!(
+        stderr.contains("newer than this binary"),
+        "stderr: {stderr}"
+    );
+    assert!(stderr.contains("99999999"), "stderr: {stderr}");
+}
+
+#[test]
+fn every_command_has_help() {
+    for args in [
+        vec!["--help"],
+        vec!["serve", "--help"],
+        vec!["migrate", "--help"],
+        vec!["version", "--help"],
+    ] {
+        let out = Command::new(BIN).args(&args).output().unwrap();
+        assert!(out.status.success(), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("Usage"),
+            "{args:?}"
+        );
+    }
+    let out = Command::new(BIN)
+        .arg("serve")
+        .arg("--help")
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&out.stdout).to_string();
+    for env in [
+        "DATABASE_URL",
+        "HASHMARKET_BIND",
+        "HASHMARKET_BODY_LIMIT_BYTES",
+    ] {
+        assert!(help.contains(env), "serve --help names {env}");
+    }
+}
+
+#[test]
+fn version_names_the_shipped_schemas() {
+    let out = Command::new(BIN).arg("version").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains(env!("CARGO_PKG_VERSION")));
+    assert!(text.contains("schema postgres"));
+    assert!(text.contains("schema sqlite"));
+}
+
+#[test]
+fn an_unsupported_database_url_is_a_clear_error() {
+    let out = Command::new(BIN)
+        .args(["migrate", "--database-url", "mysql://x"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unsupported database URL"));
+}
