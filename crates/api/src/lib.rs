@@ -6,6 +6,7 @@
 
 #![deny(missing_docs)]
 
+pub mod auth;
 pub mod config;
 pub mod extractors;
 pub mod metrics;
@@ -52,6 +53,7 @@ impl Application {
                 .app_data(extractors::path_config())
                 .configure(routes::configure)
                 .default_service(web::to(not_found))
+                .wrap(from_fn(auth::authenticate))
                 .wrap(ErrorHandlers::new().default_handler(problem::problemize))
                 .wrap(from_fn(middleware::observe))
         })

@@ -58,5 +58,8 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
 
 /// The OpenAPI description of this module.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(healthz, readyz, metrics), components(schemas(Status, ProblemWire)))]
+#[openapi(
+    paths(healthz, readyz, metrics),
+    components(schemas(Status, ProblemWire))
+)]
 pub struct ApiDoc;
