@@ -15,6 +15,8 @@
 #![deny(missing_docs)]
 
 mod error;
+mod idempotency;
+pub mod market;
 pub mod postgres;
 mod settings;
 pub mod sqlite;
@@ -26,6 +28,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 pub use error::StoreError;
+pub use market::MarketStore;
 pub use settings::{SettingsStore, SETTING_KEY_MAX_BYTES, SETTING_VALUE_MAX_BYTES};
 
 /// Which database engine a store runs on.
@@ -75,7 +78,7 @@ impl Default for ConnectOptions {
 
 /// Everything the server persists: the sum of the per-area interfaces.
 #[async_trait]
-pub trait Store: SettingsStore + Send + Sync + 'static {
+pub trait Store: SettingsStore + MarketStore + Send + Sync + 'static {
     /// Which engine this is.
     fn backend(&self) -> Backend;
     /// Succeeds when the database is reachable and usable right now (for `/readyz`).

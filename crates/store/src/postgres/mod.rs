@@ -1,6 +1,7 @@
 //! The PostgreSQL implementation of [`Store`](crate::Store), for production.
 //! Amounts are `NUMERIC`, ids `uuid`, times `timestamptz`.
 
+mod market;
 mod settings;
 
 use async_trait::async_trait;

@@ -5,6 +5,8 @@
 //! separate pool and never wait for writers (WAL). Amounts are canonical decimal
 //! text, ids are hyphenated UUID text, times RFC 3339 text in UTC.
 
+mod codec;
+mod market;
 mod settings;
 
 use std::path::PathBuf;

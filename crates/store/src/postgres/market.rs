@@ -1,0 +1,679 @@
+//! PostgreSQL: the marketplace. Bulk writes use `UNNEST` so a batch costs a handful
+//! of statements however many orders it holds; locks are taken in key order.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use sqlx::postgres::PgRow;
+use sqlx::{Postgres, Row, Transaction};
+use uuid::Uuid;
+
+use super::PgStore;
+use crate::market::*;
+use crate::StoreError;
+
+const ORDER_COLUMNS: &str = "id, engine_id, user_id, market, side, price, hash_rate_hs, filled_hs, \
+    status, time_in_force, post_only, rig_id, client_order_id, hold_remaining, created_at, updated_at";
+const CONTRACT_COLUMNS: &str =
+    "id, market, buyer_id, seller_id, rig_id, buy_order_id, sell_order_id, \
+    hash_rate_hs, price, cost, buyer_fee, asset, tenor_days, starts_at, ends_at, status, \
+    released_to_seller, refunded_to_buyer, mining_revenue, created_at";
+const RIG_COLUMNS: &str =
+    "id, owner_id, name, algorithm, region, hash_rate_hs, offered_hs, contracted_hs, created_at";
+
+fn order_from_row(row: &PgRow) -> Result<OrderRow, sqlx::Error> {
+    Ok(OrderRow {
+        id: row.try_get("id")?,
+        engine_id: row.try_get("engine_id")?,
+        user_id: row.try_get("user_id")?,
+        market: row.try_get("market")?,
+        side: row.try_get("side")?,
+        price: row.try_get("price")?,
+        hash_rate_hs: row.try_get("hash_rate_hs")?,
+        filled_hs: row.try_get("filled_hs")?,
+        status: row.try_get("status")?,
+        time_in_force: row.try_get("time_in_force")?,
+        post_only: row.try_get("post_only")?,
+        rig_id: row.try_get("rig_id")?,
+        client_order_id: row.try_get("client_order_id")?,
+        hold_remaining: row.try_get("hold_remaining")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+fn contract_from_row(row: &PgRow) -> Result<ContractRow, sqlx::Error> {
+    Ok(ContractRow {
+        id: row.try_get("id")?,
+        market: row.try_get("market")?,
+        buyer_id: row.try_get("buyer_id")?,
+        seller_id: row.try_get("seller_id")?,
+        rig_id: row.try_get("rig_id")?,
+        buy_order_id: row.try_get("buy_order_id")?,
+        sell_order_id: row.try_get("sell_order_id")?,
+        hash_rate_hs: row.try_get("hash_rate_hs")?,
+        price: row.try_get("price")?,
+        cost: row.try_get("cost")?,
+        buyer_fee: row.try_get("buyer_fee")?,
+        asset: row.try_get("asset")?,
+        tenor_days: row.try_get("tenor_days")?,
+        starts_at: row.try_get("starts_at")?,
+        ends_at: row.try_get("ends_at")?,
+        status: row.try_get("status")?,
+        released_to_seller: row.try_get("released_to_seller")?,
+        refunded_to_buyer: row.try_get("refunded_to_buyer")?,
+        mining_revenue: row.try_get("mining_revenue")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+fn rig_from_row(row: &PgRow) -> Result<RigRow, sqlx::Error> {
+    Ok(RigRow {
+        id: row.try_get("id")?,
+        owner_id: row.try_get("owner_id")?,
+        name: row.try_get("name")?,
+        algorithm: row.try_get("algorithm")?,
+        region: row.try_get("region")?,
+        hash_rate_hs: row.try_get("hash_rate_hs")?,
+        offered_hs: row.try_get("offered_hs")?,
+        contracted_hs: row.try_get("contracted_hs")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+fn entry_from_row(row: &PgRow) -> Result<LedgerEntryRow, sqlx::Error> {
+    Ok(LedgerEntryRow {
+        seq: row.try_get("seq")?,
+        entry: EntryRecord {
+            transfer_id: row.try_get("transfer_id")?,
+            account: AccountRef {
+                owner_id: row.try_get("owner_id")?,
+                asset: row.try_get("asset")?,
+                purpose: row.try_get("purpose")?,
+            },
+            debit: row.try_get("debit")?,
+            credit: row.try_get("credit")?,
+            balance_after: row.try_get("balance_after")?,
+            created_at: row.try_get("created_at")?,
+        },
+        kind: row.try_get("kind")?,
+        order_id: row.try_get("order_id")?,
+        contract_id: row.try_get("contract_id")?,
+        withdrawal_id: row.try_get("withdrawal_id")?,
+        reference: row.try_get("reference")?,
+    })
+}
+
+/// Splits account refs into the three parallel arrays `UNNEST` takes.
+fn account_arrays(accounts: &[AccountRef]) -> (Vec<Uuid>, Vec<String>, Vec<String>) {
+    (
+        accounts.iter().map(|a| a.owner_id).collect(),
+        accounts.iter().map(|a| a.asset.clone()).collect(),
+        accounts.iter().map(|a| a.purpose.clone()).collect(),
+    )
+}
+
+#[async_trait]
+impl MarketStore for PgStore {
+    async fn begin(&self) -> Result<Box<dyn UnitOfWork>, StoreError> {
+        Ok(Box::new(PgWork {
+            tx: self.pool().begin().await?,
+        }))
+    }
+
+    async fn balances(&self, owner_id: Uuid) -> Result<Vec<AccountBalance>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT asset, purpose, balance FROM accounts WHERE owner_id = $1 ORDER BY asset, purpose",
+        )
+        .bind(owner_id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(AccountBalance {
+                    account: AccountRef {
+                        owner_id,
+                        asset: r.try_get("asset")?,
+                        purpose: r.try_get("purpose")?,
+                    },
+                    balance: r.try_get("balance")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(Into::into)
+    }
+
+    async fn balance_sums(&self) -> Result<Vec<(String, Decimal)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT asset, sum(balance) AS total FROM accounts GROUP BY asset ORDER BY asset",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("asset")?, r.try_get("total")?)))
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(Into::into)
+    }
+
+    async fn ledger_entries(
+        &self,
+        owner_id: Uuid,
+        asset: Option<&str>,
+        before_seq: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<LedgerEntryRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT e.seq, e.transfer_id, e.owner_id, e.asset, e.purpose, e.debit, e.credit, \
+             e.balance_after, e.created_at, t.kind, t.order_id, t.contract_id, t.withdrawal_id, t.reference \
+             FROM ledger_entries e JOIN transfers t ON t.id = e.transfer_id \
+             WHERE e.owner_id = $1 AND ($2::text IS NULL OR e.asset = $2) AND ($3::bigint IS NULL OR e.seq < $3) \
+             ORDER BY e.seq DESC LIMIT $4",
+        )
+        .bind(owner_id)
+        .bind(asset)
+        .bind(before_seq)
+        .bind(i64::from(limit))
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(entry_from_row)
+            .collect::<Result<_, _>>()
+            .map_err(Into::into)
+    }
+
+    async fn insert_rig(&self, rig: &RigRow) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO rigs (id, owner_id, name, algorithm, region, hash_rate_hs, offered_hs, contracted_hs, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(rig.id)
+        .bind(rig.owner_id)
+        .bind(&rig.name)
+        .bind(&rig.algorithm)
+        .bind(&rig.region)
+        .bind(rig.hash_rate_hs)
+        .bind(rig.offered_hs)
+        .bind(rig.contracted_hs)
+        .bind(rig.created_at)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    async fn rig(&self, id: Uuid) -> Result<Option<RigRow>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {RIG_COLUMNS} FROM rigs WHERE id = $1 AND deleted_at IS NULL"
+        ))
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?;
+        row.as_ref()
+            .map(rig_from_row)
+            .transpose()
+            .map_err(Into::into)
+    }
+
+    async fn rigs(
+        &self,
+        owner_id: Uuid,
+        before: Option<Uuid>,
+        limit: u32,
+    ) -> Result<Vec<RigRow>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {RIG_COLUMNS} FROM rigs WHERE owner_id = $1 AND deleted_at IS NULL \
+             AND ($2::uuid IS NULL OR id < $2) ORDER BY id DESC LIMIT $3"
+        ))
+        .bind(owner_id)
+        .bind(before)
+        .bind(i64::from(limit))
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(rig_from_row)
+            .collect::<Result<_, _>>()
+            .map_err(Into::into)
+    }
+
+    async fn update_rig(
+        &self,
+        id: Uuid,
+        name: &str,
+        hash_rate_hs: i64,
+        region: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE rigs SET name = $2, hash_rate_hs = $3, region = $4 \
+             WHERE id = $1 AND deleted_at IS NULL AND offered_hs + contracted_hs <= $3",
+        )
+        .bind(id)
+        .bind(name)
+        .bind(hash_rate_hs)
+        .bind(region)
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn delete_rig(&self, id: Uuid, at: DateTime<Utc>) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE rigs SET deleted_at = $2 WHERE id = $1 AND deleted_at IS NULL \
+             AND offered_hs = 0 AND contracted_hs = 0",
+        )
+        .bind(id)
+        .bind(at)
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn order(&self, id: Uuid) -> Result<Option<OrderRow>, StoreError> {
+        let row = sqlx::query(&format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?;
+        row.as_ref()
+            .map(order_from_row)
+            .transpose()
+            .map_err(Into::into)
+    }
+
+    async fn orders(&self, user_id: Uuid, query: &OrderQuery) -> Result<Vec<OrderRow>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {ORDER_COLUMNS} FROM orders WHERE user_id = $1 AND ($2::text IS NULL OR market = $2) \
+             AND ($3::text IS NULL OR status = $3) AND ($4::uuid IS NULL OR id < $4) ORDER BY id DESC LIMIT $5"
+        ))
+        .bind(user_id)
+        .bind(&query.market)
+        .bind(&query.status)
+        .bind(query.before)
+        .bind(i64::from(query.limit))
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(order_from_row)
+            .collect::<Result<_, _>>()
+            .map_err(Into::into)
+    }
+
+    async fn open_orders(&self, market: &str) -> Result<Vec<OrderRow>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {ORDER_COLUMNS} FROM orders WHERE market = $1 AND status IN ('open', 'partially_filled') \
+             ORDER BY engine_id"
+        ))
+        .bind(market)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(order_from_row)
+            .collect::<Result<_, _>>()
+            .map_err(Into::into)
+    }
+
+    async fn max_engine_id(&self, market: &str) -> Result<i64, StoreError> {
+        let max: Option<i64> =
+            sqlx::query_scalar("SELECT max(engine_id) FROM orders WHERE market = $1")
+                .bind(market)
+                .fetch_one(self.pool())
+                .await?;
+        Ok(max.unwrap_or(0))
+    }
+
+    async fn contract(&self, id: Uuid) -> Result<Option<ContractRow>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {CONTRACT_COLUMNS} FROM contracts WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?;
+        row.as_ref()
+            .map(contract_from_row)
+            .transpose()
+            .map_err(Into::into)
+    }
+
+    async fn contracts(
+        &self,
+        user_id: Uuid,
+        role: ContractRole,
+        status: Option<&str>,
+        before: Option<Uuid>,
+        limit: u32,
+    ) -> Result<Vec<ContractRow>, StoreError> {
+        let who = match role {
+            ContractRole::Buyer => "buyer_id = $1",
+            ContractRole::Seller => "seller_id = $1",
+            ContractRole::Any => "(buyer_id = $1 OR seller_id = $1)",
+        };
+        let rows = sqlx::query(&format!(
+            "SELECT {CONTRACT_COLUMNS} FROM contracts WHERE {who} AND ($2::text IS NULL OR status = $2) \
+             AND ($3::uuid IS NULL OR id < $3) ORDER BY id DESC LIMIT $4"
+        ))
+        .bind(user_id)
+        .bind(status)
+        .bind(before)
+        .bind(i64::from(limit))
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(contract_from_row)
+            .collect::<Result<_, _>>()
+            .map_err(Into::into)
+    }
+
+    async fn claim_idempotency_key(
+        &self,
+        principal: &str,
+        key: &str,
+        fingerprint: &str,
+        now: DateTime<Utc>,
+        lock_until: DateTime<Utc>,
+    ) -> Result<IdempotencyClaim, StoreError> {
+        // Insert a fresh claim, or take over one whose holder died (lock expired).
+        let claimed = sqlx::query(
+            "INSERT INTO idempotency_keys (principal, key, fingerprint, state, created_at, locked_until) \
+             VALUES ($1, $2, $3, 'in_flight', $4, $5) \
+             ON CONFLICT (principal, key) DO UPDATE SET locked_until = excluded.locked_until, created_at = excluded.created_at \
+             WHERE idempotency_keys.state = 'in_flight' AND idempotency_keys.locked_until < $4 \
+             AND idempotency_keys.fingerprint = excluded.fingerprint",
+        )
+        .bind(principal)
+        .bind(key)
+        .bind(fingerprint)
+        .bind(now)
+        .bind(lock_until)
+        .execute(self.pool())
+        .await?;
+        if claimed.rows_affected() == 1 {
+            return Ok(IdempotencyClaim::Fresh);
+        }
+        let row = sqlx::query(
+            "SELECT fingerprint, state, response_status, response_body FROM idempotency_keys \
+             WHERE principal = $1 AND key = $2",
+        )
+        .bind(principal)
+        .bind(key)
+        .fetch_one(self.pool())
+        .await?;
+        crate::idempotency::classify(
+            fingerprint,
+            row.try_get("fingerprint")?,
+            row.try_get("state")?,
+            row.try_get::<Option<i32>, _>("response_status")?,
+            row.try_get("response_body")?,
+        )
+    }
+
+    async fn release_idempotency_key(&self, principal: &str, key: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM idempotency_keys WHERE principal = $1 AND key = $2 AND state = 'in_flight'")
+            .bind(principal)
+            .bind(key)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    async fn purge_idempotency_keys(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "DELETE FROM idempotency_keys WHERE state = 'complete' AND created_at < $1",
+        )
+        .bind(before)
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected())
+    }
+}
+
+/// A PostgreSQL write transaction.
+struct PgWork {
+    tx: Transaction<'static, Postgres>,
+}
+
+#[async_trait]
+impl UnitOfWork for PgWork {
+    async fn lock_accounts(&mut self, accounts: &[AccountRef]) -> Result<Vec<Decimal>, StoreError> {
+        let (owners, assets, purposes) = account_arrays(accounts);
+        sqlx::query(
+            "INSERT INTO accounts (owner_id, asset, purpose) \
+             SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::text[]) ORDER BY 1, 2, 3 ON CONFLICT DO NOTHING",
+        )
+        .bind(&owners)
+        .bind(&assets)
+        .bind(&purposes)
+        .execute(&mut *self.tx)
+        .await?;
+        let rows = sqlx::query(
+            "SELECT a.owner_id, a.asset, a.purpose, a.balance FROM accounts a \
+             JOIN UNNEST($1::uuid[], $2::text[], $3::text[]) AS k(owner_id, asset, purpose) \
+             ON a.owner_id = k.owner_id AND a.asset = k.asset AND a.purpose = k.purpose \
+             ORDER BY a.owner_id, a.asset, a.purpose FOR UPDATE OF a",
+        )
+        .bind(&owners)
+        .bind(&assets)
+        .bind(&purposes)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        let mut found = std::collections::HashMap::with_capacity(rows.len());
+        for row in &rows {
+            let key = AccountRef {
+                owner_id: row.try_get("owner_id")?,
+                asset: row.try_get("asset")?,
+                purpose: row.try_get("purpose")?,
+            };
+            found.insert(key, row.try_get::<Decimal, _>("balance")?);
+        }
+        accounts
+            .iter()
+            .map(|a| {
+                found.get(a).copied().ok_or_else(|| StoreError::Corrupt {
+                    column: "accounts",
+                    detail: format!("account {a:?} vanished while locking"),
+                })
+            })
+            .collect()
+    }
+
+    async fn lock_rig(&mut self, id: Uuid) -> Result<Option<RigRow>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {RIG_COLUMNS} FROM rigs WHERE id = $1 AND deleted_at IS NULL FOR UPDATE"
+        ))
+        .bind(id)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        row.as_ref()
+            .map(rig_from_row)
+            .transpose()
+            .map_err(Into::into)
+    }
+
+    async fn write_ledger(
+        &mut self,
+        transfers: &[TransferRecord],
+        entries: &[EntryRecord],
+        balances: &[(AccountRef, Decimal)],
+    ) -> Result<(), StoreError> {
+        if !transfers.is_empty() {
+            insert_transfers(&mut self.tx, transfers).await?;
+        }
+        if !entries.is_empty() {
+            insert_entries(&mut self.tx, entries).await?;
+        }
+        if !balances.is_empty() {
+            let accounts: Vec<AccountRef> = balances.iter().map(|(a, _)| a.clone()).collect();
+            let (owners, assets, purposes) = account_arrays(&accounts);
+            let amounts: Vec<Decimal> = balances.iter().map(|(_, b)| *b).collect();
+            sqlx::query(
+                "UPDATE accounts a SET balance = v.balance, updated_at = now() \
+                 FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::numeric[]) AS v(owner_id, asset, purpose, balance) \
+                 WHERE a.owner_id = v.owner_id AND a.asset = v.asset AND a.purpose = v.purpose",
+            )
+            .bind(&owners)
+            .bind(&assets)
+            .bind(&purposes)
+            .bind(&amounts)
+            .execute(&mut *self.tx)
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn set_rig_usage(
+        &mut self,
+        rig_id: Uuid,
+        offered_hs: i64,
+        contracted_hs: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE rigs SET offered_hs = $2, contracted_hs = $3 WHERE id = $1")
+            .bind(rig_id)
+            .bind(offered_hs)
+            .bind(contracted_hs)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn upsert_orders(&mut self, orders: &[OrderRow]) -> Result<(), StoreError> {
+        if orders.is_empty() {
+            return Ok(());
+        }
+        let col = |f: fn(&OrderRow) -> String| orders.iter().map(f).collect::<Vec<_>>();
+        sqlx::query(
+            "INSERT INTO orders (id, engine_id, user_id, market, side, price, hash_rate_hs, filled_hs, status, \
+             time_in_force, post_only, rig_id, client_order_id, hold_remaining, created_at, updated_at) \
+             SELECT * FROM UNNEST($1::uuid[], $2::bigint[], $3::uuid[], $4::text[], $5::text[], $6::numeric[], \
+             $7::bigint[], $8::bigint[], $9::text[], $10::text[], $11::bool[], $12::uuid[], $13::text[], \
+             $14::numeric[], $15::timestamptz[], $16::timestamptz[]) \
+             ON CONFLICT (id) DO UPDATE SET filled_hs = excluded.filled_hs, status = excluded.status, \
+             hold_remaining = excluded.hold_remaining, price = excluded.price, \
+             hash_rate_hs = excluded.hash_rate_hs, updated_at = excluded.updated_at",
+        )
+        .bind(orders.iter().map(|o| o.id).collect::<Vec<_>>())
+        .bind(orders.iter().map(|o| o.engine_id).collect::<Vec<_>>())
+        .bind(orders.iter().map(|o| o.user_id).collect::<Vec<_>>())
+        .bind(col(|o| o.market.clone()))
+        .bind(col(|o| o.side.clone()))
+        .bind(orders.iter().map(|o| o.price).collect::<Vec<_>>())
+        .bind(orders.iter().map(|o| o.hash_rate_hs).collect::<Vec<_>>())
+        .bind(orders.iter().map(|o| o.filled_hs).collect::<Vec<_>>())
+        .bind(col(|o| o.status.clone()))
+        .bind(col(|o| o.time_in_force.clone()))
+        .bind(orders.iter().map(|o| o.post_only).collect::<Vec<_>>())
+        .bind(orders.iter().map(|o| o.rig_id).collect::<Vec<_>>())
+        .bind(orders.iter().map(|o| o.client_order_id.clone()).collect::<Vec<_>>())
+        .bind(orders.iter().map(|o| o.hold_remaining).collect::<Vec<_>>())
+        .bind(orders.iter().map(|o| o.created_at).collect::<Vec<_>>())
+        .bind(orders.iter().map(|o| o.updated_at).collect::<Vec<_>>())
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn insert_contracts(&mut self, contracts: &[ContractRow]) -> Result<(), StoreError> {
+        for c in contracts {
+            sqlx::query(&format!(
+                "INSERT INTO contracts ({CONTRACT_COLUMNS}) VALUES \
+                 ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)"
+            ))
+            .bind(c.id)
+            .bind(&c.market)
+            .bind(c.buyer_id)
+            .bind(c.seller_id)
+            .bind(c.rig_id)
+            .bind(c.buy_order_id)
+            .bind(c.sell_order_id)
+            .bind(c.hash_rate_hs)
+            .bind(c.price)
+            .bind(c.cost)
+            .bind(c.buyer_fee)
+            .bind(&c.asset)
+            .bind(c.tenor_days)
+            .bind(c.starts_at)
+            .bind(c.ends_at)
+            .bind(&c.status)
+            .bind(c.released_to_seller)
+            .bind(c.refunded_to_buyer)
+            .bind(c.mining_revenue)
+            .bind(c.created_at)
+            .execute(&mut *self.tx)
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn complete_idempotency(
+        &mut self,
+        completions: &[IdempotencyCompletion],
+    ) -> Result<(), StoreError> {
+        for c in completions {
+            sqlx::query(
+                "UPDATE idempotency_keys SET state = 'complete', response_status = $3, response_body = $4 \
+                 WHERE principal = $1 AND key = $2",
+            )
+            .bind(&c.principal)
+            .bind(&c.key)
+            .bind(i32::from(c.status))
+            .bind(&c.body)
+            .execute(&mut *self.tx)
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn commit(self: Box<Self>) -> Result<(), StoreError> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
+async fn insert_transfers(
+    tx: &mut Transaction<'static, Postgres>,
+    transfers: &[TransferRecord],
+) -> Result<(), StoreError> {
+    let strings = |f: fn(&TransferRecord) -> String| transfers.iter().map(f).collect::<Vec<_>>();
+    sqlx::query(
+        "INSERT INTO transfers (id, kind, asset, amount, debit_owner, debit_purpose, credit_owner, credit_purpose, \
+         order_id, contract_id, withdrawal_id, reference, created_at) \
+         SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::numeric[], $5::uuid[], $6::text[], \
+         $7::uuid[], $8::text[], $9::uuid[], $10::uuid[], $11::uuid[], $12::text[], $13::timestamptz[])",
+    )
+    .bind(transfers.iter().map(|t| t.id).collect::<Vec<_>>())
+    .bind(strings(|t| t.kind.clone()))
+    .bind(strings(|t| t.debit.asset.clone()))
+    .bind(transfers.iter().map(|t| t.amount).collect::<Vec<_>>())
+    .bind(transfers.iter().map(|t| t.debit.owner_id).collect::<Vec<_>>())
+    .bind(strings(|t| t.debit.purpose.clone()))
+    .bind(transfers.iter().map(|t| t.credit.owner_id).collect::<Vec<_>>())
+    .bind(strings(|t| t.credit.purpose.clone()))
+    .bind(transfers.iter().map(|t| t.order_id).collect::<Vec<_>>())
+    .bind(transfers.iter().map(|t| t.contract_id).collect::<Vec<_>>())
+    .bind(transfers.iter().map(|t| t.withdrawal_id).collect::<Vec<_>>())
+    .bind(transfers.iter().map(|t| t.reference.clone()).collect::<Vec<_>>())
+    .bind(transfers.iter().map(|t| t.created_at).collect::<Vec<_>>())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+async fn insert_entries(
+    tx: &mut Transaction<'static, Postgres>,
+    entries: &[EntryRecord],
+) -> Result<(), StoreError> {
+    // WITH ORDINALITY keeps the journal's seq in the order the entries were given.
+    sqlx::query(
+        "INSERT INTO ledger_entries (transfer_id, owner_id, asset, purpose, debit, credit, balance_after, created_at) \
+         SELECT transfer_id, owner_id, asset, purpose, debit, credit, balance_after, created_at \
+         FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::numeric[], $6::numeric[], \
+         $7::numeric[], $8::timestamptz[]) WITH ORDINALITY \
+         AS e(transfer_id, owner_id, asset, purpose, debit, credit, balance_after, created_at, n) ORDER BY n",
+    )
+    .bind(entries.iter().map(|e| e.transfer_id).collect::<Vec<_>>())
+    .bind(entries.iter().map(|e| e.account.owner_id).collect::<Vec<_>>())
+    .bind(entries.iter().map(|e| e.account.asset.clone()).collect::<Vec<_>>())
+    .bind(entries.iter().map(|e| e.account.purpose.clone()).collect::<Vec<_>>())
+    .bind(entries.iter().map(|e| e.debit).collect::<Vec<_>>())
+    .bind(entries.iter().map(|e| e.credit).collect::<Vec<_>>())
+    .bind(entries.iter().map(|e| e.balance_after).collect::<Vec<_>>())
+    .bind(entries.iter().map(|e| e.created_at).collect::<Vec<_>>())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

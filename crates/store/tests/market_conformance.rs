@@ -1,0 +1,407 @@
+//! Conformance of the marketplace store: run on SQLite and PostgreSQL alike.
+
+use std::str::FromStr;
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use hashmarket_store::market::*;
+use hashmarket_store::testing::TestDatabase;
+use hashmarket_store::{connect, Backend, ConnectOptions, Store};
+use rust_decimal::Decimal;
+use uuid::Uuid;
+
+macro_rules! conformance {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test]
+            async fn $name() {
+                super::$name(super::open(hashmarket_store::Backend::Sqlite).await).await;
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test]
+            async fn $name() {
+                super::$name(super::open(hashmarket_store::Backend::Postgres).await).await;
+            })*
+        }
+    };
+}
+
+async fn open(backend: Backend) -> (Arc<dyn Store>, TestDatabase) {
+    let db = TestDatabase::new(backend).await;
+    let store = connect(&db.url, &ConnectOptions::default()).await.unwrap();
+    (store, db)
+}
+
+fn dec(s: &str) -> Decimal {
+    Decimal::from_str(s).unwrap()
+}
+
+fn at(secs: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp(1_800_000_000 + secs, 123_456_000).unwrap()
+}
+
+fn account(owner: Uuid, purpose: &str) -> AccountRef {
+    AccountRef {
+        owner_id: owner,
+        asset: "BTC".into(),
+        purpose: purpose.into(),
+    }
+}
+
+/// Writes one transfer world → user available, with its two entries.
+async fn credit(store: &Arc<dyn Store>, user: Uuid, amount: Decimal) {
+    let world = account(OPERATOR_ID, "world");
+    let available = account(user, "available");
+    let mut work = store.begin().await.unwrap();
+    let before = work
+        .lock_accounts(&[world.clone(), available.clone()])
+        .await
+        .unwrap();
+    let id = Uuid::now_v7();
+    let transfer = TransferRecord {
+        id,
+        kind: "credit".into(),
+        debit: world.clone(),
+        credit: available.clone(),
+        amount,
+        order_id: None,
+        contract_id: None,
+        withdrawal_id: None,
+        reference: Some("wire 42".into()),
+        created_at: at(0),
+    };
+    let entries = [
+        EntryRecord {
+            transfer_id: id,
+            account: world.clone(),
+            debit: amount,
+            credit: Decimal::ZERO,
+            balance_after: before[0] - amount,
+            created_at: at(0),
+        },
+        EntryRecord {
+            transfer_id: id,
+            account: available.clone(),
+            debit: Decimal::ZERO,
+            credit: amount,
+            balance_after: before[1] + amount,
+            created_at: at(0),
+        },
+    ];
+    let balances = [(world, before[0] - amount), (available, before[1] + amount)];
+    work.write_ledger(&[transfer], &entries, &balances)
+        .await
+        .unwrap();
+    work.commit().await.unwrap();
+}
+
+async fn ledger_round_trip_keeps_exact_decimals((store, _db): (Arc<dyn Store>, TestDatabase)) {
+    let user = Uuid::now_v7();
+    credit(&store, user, dec("0.00050000")).await;
+    credit(&store, user, dec("1.23456789")).await;
+    let balances = store.balances(user).await.unwrap();
+    assert_eq!(balances.len(), 1);
+    assert_eq!(balances[0].balance, dec("1.23506789"));
+    let entries = store
+        .ledger_entries(user, Some("BTC"), None, 10)
+        .await
+        .unwrap();
+    assert_eq!(entries.len(), 2);
+    assert!(entries[0].seq > entries[1].seq, "newest first");
+    assert_eq!(entries[0].entry.credit, dec("1.23456789"));
+    assert_eq!(entries[0].entry.balance_after, dec("1.23506789"));
+    assert_eq!(entries[0].kind, "credit");
+    assert_eq!(entries[0].reference.as_deref(), Some("wire 42"));
+    assert_eq!(entries[0].entry.created_at, at(0));
+    let older = store
+        .ledger_entries(user, None, Some(entries[0].seq), 10)
+        .await
+        .unwrap();
+    assert_eq!(older.len(), 1);
+    assert_eq!(older[0].seq, entries[1].seq);
+    for (asset, sum) in store.balance_sums().await.unwrap() {
+        assert_eq!(sum, Decimal::ZERO, "{asset} sums to zero");
+    }
+}
+
+async fn dropped_unit_of_work_rolls_back((store, _db): (Arc<dyn Store>, TestDatabase)) {
+    let user = Uuid::now_v7();
+    {
+        let mut work = store.begin().await.unwrap();
+        work.lock_accounts(&[account(user, "available")])
+            .await
+            .unwrap();
+        work.write_ledger(&[], &[], &[(account(user, "available"), dec("5"))])
+            .await
+            .unwrap();
+    }
+    assert!(store.balances(user).await.unwrap().is_empty());
+}
+
+fn rig(owner: Uuid, capacity_hs: i64) -> RigRow {
+    RigRow {
+        id: Uuid::now_v7(),
+        owner_id: owner,
+        name: "s19".into(),
+        algorithm: "sha256".into(),
+        region: Some("eu".into()),
+        hash_rate_hs: capacity_hs,
+        offered_hs: 0,
+        contracted_hs: 0,
+        created_at: at(0),
+    }
+}
+
+async fn rig_capacity_is_enforced_by_the_database((store, _db): (Arc<dyn Store>, TestDatabase)) {
+    let r = rig(Uuid::now_v7(), 100);
+    store.insert_rig(&r).await.unwrap();
+    let mut work = store.begin().await.unwrap();
+    assert!(
+        work.set_rig_usage(r.id, 60, 41).await.is_err(),
+        "over capacity refused"
+    );
+    drop(work);
+    let mut work = store.begin().await.unwrap();
+    work.set_rig_usage(r.id, 60, 40).await.unwrap();
+    work.commit().await.unwrap();
+    let stored = store.rig(r.id).await.unwrap().unwrap();
+    assert_eq!(
+        (stored.offered_hs, stored.contracted_hs, stored.free_hs()),
+        (60, 40, 0)
+    );
+    assert!(
+        !store.update_rig(r.id, "x", 99, None).await.unwrap(),
+        "cannot shrink below use"
+    );
+    assert!(
+        !store.delete_rig(r.id, at(1)).await.unwrap(),
+        "cannot delete while in use"
+    );
+    let mut work = store.begin().await.unwrap();
+    work.set_rig_usage(r.id, 0, 0).await.unwrap();
+    work.commit().await.unwrap();
+    assert!(store.update_rig(r.id, "renamed", 50, None).await.unwrap());
+    assert!(store.delete_rig(r.id, at(2)).await.unwrap());
+    assert_eq!(store.rig(r.id).await.unwrap(), None);
+}
+
+fn order(user: Uuid, engine_id: i64, side: &str) -> OrderRow {
+    OrderRow {
+        id: Uuid::now_v7(),
+        engine_id,
+        user_id: user,
+        market: "sha256-30d".into(),
+        side: side.into(),
+        price: dec("0.00000055"),
+        hash_rate_hs: 1_000_000_000_000,
+        filled_hs: 0,
+        status: "open".into(),
+        time_in_force: "gtc".into(),
+        post_only: false,
+        rig_id: None,
+        client_order_id: Some("c-1".into()),
+        hold_remaining: dec("0.0000165"),
+        created_at: at(engine_id),
+        updated_at: at(engine_id),
+    }
+}
+
+async fn orders_upsert_and_rebuild_in_engine_order((store, _db): (Arc<dyn Store>, TestDatabase)) {
+    let user = Uuid::now_v7();
+    let a = order(user, 1, "buy");
+    let b = order(user, 2, "buy");
+    let mut work = store.begin().await.unwrap();
+    work.upsert_orders(&[b.clone(), a.clone()]).await.unwrap();
+    work.commit().await.unwrap();
+    let mut filled = a.clone();
+    filled.filled_hs = filled.hash_rate_hs;
+    filled.status = "filled".into();
+    filled.hold_remaining = Decimal::ZERO;
+    let mut work = store.begin().await.unwrap();
+    work.upsert_orders(&[filled.clone()]).await.unwrap();
+    work.commit().await.unwrap();
+    assert_eq!(store.order(a.id).await.unwrap().unwrap(), filled);
+    let open = store.open_orders("sha256-30d").await.unwrap();
+    assert_eq!(open, vec![b.clone()]);
+    assert_eq!(store.max_engine_id("sha256-30d").await.unwrap(), 2);
+    assert_eq!(store.max_engine_id("scrypt-1d").await.unwrap(), 0);
+    let query = OrderQuery {
+        limit: 10,
+        ..OrderQuery::default()
+    };
+    let mine = store.orders(user, &query).await.unwrap();
+    assert_eq!(
+        mine.iter().map(|o| o.id).collect::<Vec<_>>(),
+        vec![b.id, a.id]
+    );
+    let query = OrderQuery {
+        status: Some("filled".into()),
+        limit: 10,
+        ..OrderQuery::default()
+    };
+    assert_eq!(store.orders(user, &query).await.unwrap().len(), 1);
+    assert!(store
+        .orders(Uuid::now_v7(), &query)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+async fn contracts_list_by_role((store, _db): (Arc<dyn Store>, TestDatabase)) {
+    let (buyer, seller) = (Uuid::now_v7(), Uuid::now_v7());
+    let r = rig(seller, 10_000_000_000_000);
+    store.insert_rig(&r).await.unwrap();
+    let bid = order(buyer, 1, "buy");
+    let mut ask = order(seller, 2, "sell");
+    ask.rig_id = Some(r.id);
+    let contract = ContractRow {
+        id: Uuid::now_v7(),
+        market: "sha256-30d".into(),
+        buyer_id: buyer,
+        seller_id: seller,
+        rig_id: r.id,
+        buy_order_id: bid.id,
+        sell_order_id: ask.id,
+        hash_rate_hs: 1_000_000_000_000,
+        price: dec("0.00000055"),
+        cost: dec("0.0000165"),
+        buyer_fee: dec("0.00000049"),
+        asset: "BTC".into(),
+        tenor_days: 30,
+        starts_at: at(0),
+        ends_at: at(30 * 86_400),
+        status: "active".into(),
+        released_to_seller: Decimal::ZERO,
+        refunded_to_buyer: Decimal::ZERO,
+        mining_revenue: Decimal::ZERO,
+        created_at: at(0),
+    };
+    let mut work = store.begin().await.unwrap();
+    work.upsert_orders(&[bid, ask]).await.unwrap();
+    work.insert_contracts(&[contract.clone()]).await.unwrap();
+    work.commit().await.unwrap();
+    assert_eq!(
+        store.contract(contract.id).await.unwrap().unwrap(),
+        contract
+    );
+    let list = |user, role| {
+        let store = store.clone();
+        async move {
+            store
+                .contracts(user, role, None, None, 10)
+                .await
+                .unwrap()
+                .len()
+        }
+    };
+    assert_eq!(list(buyer, ContractRole::Buyer).await, 1);
+    assert_eq!(list(buyer, ContractRole::Seller).await, 0);
+    assert_eq!(list(seller, ContractRole::Seller).await, 1);
+    assert_eq!(list(seller, ContractRole::Any).await, 1);
+    assert_eq!(
+        store
+            .contracts(buyer, ContractRole::Any, Some("completed"), None, 10)
+            .await
+            .unwrap()
+            .len(),
+        0
+    );
+}
+
+async fn idempotency_claims_follow_the_draft((store, _db): (Arc<dyn Store>, TestDatabase)) {
+    let now = at(0);
+    let lock = now + Duration::seconds(30);
+    let claim = |key: &'static str, fp: &'static str, now: DateTime<Utc>| {
+        let store = store.clone();
+        async move {
+            store
+                .claim_idempotency_key("u1", key, fp, now, now + Duration::seconds(30))
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(claim("k", "f1", now).await, IdempotencyClaim::Fresh);
+    assert_eq!(claim("k", "f1", now).await, IdempotencyClaim::InFlight);
+    assert_eq!(claim("k", "f2", now).await, IdempotencyClaim::Mismatch);
+    // Another principal's namespace is separate.
+    assert_eq!(
+        store
+            .claim_idempotency_key("u2", "k", "f9", now, lock)
+            .await
+            .unwrap(),
+        IdempotencyClaim::Fresh
+    );
+    let mut work = store.begin().await.unwrap();
+    work.complete_idempotency(&[IdempotencyCompletion {
+        principal: "u1".into(),
+        key: "k".into(),
+        status: 201,
+        body: "{\"id\":1}".into(),
+    }])
+    .await
+    .unwrap();
+    work.commit().await.unwrap();
+    assert_eq!(
+        claim("k", "f1", now).await,
+        IdempotencyClaim::Replay {
+            status: 201,
+            body: "{\"id\":1}".into()
+        }
+    );
+    assert_eq!(claim("k", "f2", now).await, IdempotencyClaim::Mismatch);
+    // An abandoned in-flight claim (its holder died) can be taken over after its lock.
+    assert_eq!(claim("dead", "f1", now).await, IdempotencyClaim::Fresh);
+    assert_eq!(
+        claim("dead", "f1", now + Duration::seconds(10)).await,
+        IdempotencyClaim::InFlight
+    );
+    assert_eq!(
+        claim("dead", "f1", now + Duration::seconds(31)).await,
+        IdempotencyClaim::Fresh
+    );
+    // A released claim can be retried at once.
+    store.release_idempotency_key("u1", "dead").await.unwrap();
+    assert_eq!(claim("dead", "f1", now).await, IdempotencyClaim::Fresh);
+    // Purge removes completed records older than the cut-off only.
+    assert_eq!(
+        store
+            .purge_idempotency_keys(now + Duration::seconds(1))
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(claim("k", "f1", now).await, IdempotencyClaim::Fresh);
+}
+
+async fn racing_claims_admit_exactly_one((store, _db): (Arc<dyn Store>, TestDatabase)) {
+    let now = at(0);
+    let tasks: Vec<_> = (0..32)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .claim_idempotency_key("u", "race", "f", now, now + Duration::seconds(30))
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut fresh = 0;
+    for task in tasks {
+        if task.await.unwrap() == IdempotencyClaim::Fresh {
+            fresh += 1;
+        }
+    }
+    assert_eq!(fresh, 1);
+}
+
+conformance!(
+    ledger_round_trip_keeps_exact_decimals,
+    dropped_unit_of_work_rolls_back,
+    rig_capacity_is_enforced_by_the_database,
+    orders_upsert_and_rebuild_in_engine_order,
+    contracts_list_by_role,
+    idempotency_claims_follow_the_draft,
+    racing_claims_admit_exactly_one,
+);
