@@ -9,6 +9,7 @@
 pub mod auth;
 pub mod config;
 pub mod extractors;
+pub mod idempotency;
 pub mod metrics;
 pub mod middleware;
 pub mod problem;
