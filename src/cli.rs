@@ -7,6 +7,8 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use hashmarket_api::config::{DEFAULT_BIND, DEFAULT_BODY_LIMIT_BYTES};
 use hashmarket_api::{Application, ServerConfig};
+use hashmarket_market::clock::SIMULATED_CLOCK_SETTING;
+use hashmarket_market::BusinessClock;
 use hashmarket_store::{connect, redact_url, ConnectOptions};
 
 use crate::logging::LogFormat;
@@ -72,6 +74,10 @@ struct ServeArgs {
     /// HTTP worker threads (0: one per core).
     #[arg(long, env = "HASHMARKET_WORKERS", default_value_t = 0)]
     workers: usize,
+    /// Run the business clock simulated from this RFC 3339 time; it then moves only
+    /// when an operator calls `POST /v1/admin/clock` (for demos and tests).
+    #[arg(long, env = "HASHMARKET_SIMULATED_CLOCK")]
+    simulated_clock: Option<chrono::DateTime<chrono::Utc>>,
     /// Seconds in-flight requests may run on after SIGTERM/Ctrl-C.
     #[arg(long, env = "HASHMARKET_SHUTDOWN_TIMEOUT_SECS", default_value_t = 30)]
     shutdown_timeout_secs: u64,
@@ -94,12 +100,14 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let store = connect(url, &args.database.options(true))
         .await
         .with_context(|| format!("opening the database {}", redact_url(url)))?;
+    let clock = business_clock(&*store, args.simulated_clock).await?;
     let config = ServerConfig {
         bind: args.bind.clone(),
         body_limit_bytes: args.body_limit_bytes,
         workers: args.workers,
         shutdown_timeout: Duration::from_secs(args.shutdown_timeout_secs),
         handle_signals: true,
+        clock,
     };
     let app = Application::build(config, store.clone())
         .with_context(|| format!("binding {}", args.bind))?;
@@ -113,6 +121,23 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     store.close().await;
     tracing::info!("hashmarket stopped");
     Ok(())
+}
+
+/// The wall clock, or a simulated one that resumes where a previous run left it.
+async fn business_clock(
+    store: &dyn hashmarket_store::Store,
+    start: Option<chrono::DateTime<chrono::Utc>>,
+) -> anyhow::Result<BusinessClock> {
+    let Some(start) = start else {
+        return Ok(BusinessClock::Wall);
+    };
+    let saved = store.setting(SIMULATED_CLOCK_SETTING).await?;
+    let saved = saved
+        .and_then(|s| chrono::DateTime::parse_from_rfc3339(&s).ok())
+        .map(|t| t.with_timezone(&chrono::Utc));
+    let now = saved.filter(|t| *t > start).unwrap_or(start);
+    tracing::warn!(%now, "the business clock is SIMULATED: it moves only via POST /v1/admin/clock");
+    Ok(BusinessClock::simulated(now))
 }
 
 async fn migrate(args: DatabaseArgs) -> anyhow::Result<()> {

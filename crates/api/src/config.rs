@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use hashmarket_market::BusinessClock;
+
 /// Default listen address (API.md "Configuration").
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 /// Default largest request body accepted, in bytes.
@@ -21,6 +23,8 @@ pub struct ServerConfig {
     pub shutdown_timeout: Duration,
     /// Whether the server reacts to SIGINT/SIGTERM itself (off for in-process tests).
     pub handle_signals: bool,
+    /// The business clock: wall time, or simulated (`--simulated-clock`).
+    pub clock: BusinessClock,
 }
 
 impl Default for ServerConfig {
@@ -31,6 +35,7 @@ impl Default for ServerConfig {
             workers: 0,
             shutdown_timeout: Duration::from_secs(30),
             handle_signals: true,
+            clock: BusinessClock::Wall,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! HTTP routes, one module per area. Each module has a `configure` that registers its
 //! routes and an `ApiDoc` (utoipa) that `openapi` merges into `/openapi.json`.
 
+pub mod admin_clock;
 pub mod health;
 pub mod openapi;
 pub mod time;
@@ -11,5 +12,9 @@ use actix_web::web;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     health::configure(cfg);
     openapi::configure(cfg);
-    cfg.service(web::scope("/v1").configure(time::configure));
+    cfg.service(
+        web::scope("/v1")
+            .configure(time::configure)
+            .configure(admin_clock::configure),
+    );
 }
