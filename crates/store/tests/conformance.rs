@@ -154,4 +154,47 @@ conformance!(
     oversized_settings_are_refused,
     newer_schema_is_refused,
     ping_fails_when_the_database_is_gone,
+    one_process_owns_a_market,
 );
+
+/// Two stores on one database: only one may run a market's sequencer at a time, and
+/// the lease passes on when its holder lets go.
+async fn one_process_owns_a_market(store: Arc<dyn Store>, db: TestDatabase) {
+    let other = connect(&db.url, &ConnectOptions::default()).await.unwrap();
+    let mine = store.try_lease_market("sha256-30d").await.unwrap();
+    assert!(mine.is_some(), "the first taker gets the lease");
+    assert!(
+        store.try_lease_market("sha256-7d").await.unwrap().is_some(),
+        "a process may own many markets"
+    );
+    assert!(
+        other
+            .try_lease_market("sha256-30d")
+            .await
+            .unwrap()
+            .is_none(),
+        "another process cannot take a held market"
+    );
+    if store.backend() == Backend::Postgres {
+        assert!(
+            other.try_lease_market("scrypt-1d").await.unwrap().is_some(),
+            "PostgreSQL leases are per market"
+        );
+        drop(mine);
+        // The lock goes with the connection; allow the server a moment to notice.
+        let mut taken = false;
+        for _ in 0..50 {
+            if other
+                .try_lease_market("sha256-30d")
+                .await
+                .unwrap()
+                .is_some()
+            {
+                taken = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert!(taken, "a released market can be taken over");
+    }
+}

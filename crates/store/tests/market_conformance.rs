@@ -219,7 +219,9 @@ async fn orders_upsert_and_rebuild_in_engine_order((store, _db): (Arc<dyn Store>
     filled.status = "filled".into();
     filled.hold_remaining = Decimal::ZERO;
     let mut work = store.begin().await.unwrap();
-    work.upsert_orders(std::slice::from_ref(&filled)).await.unwrap();
+    work.upsert_orders(std::slice::from_ref(&filled))
+        .await
+        .unwrap();
     work.commit().await.unwrap();
     assert_eq!(store.order(a.id).await.unwrap().unwrap(), filled);
     let open = store.open_orders("sha256-30d").await.unwrap();
@@ -279,7 +281,9 @@ async fn contracts_list_by_role((store, _db): (Arc<dyn Store>, TestDatabase)) {
     };
     let mut work = store.begin().await.unwrap();
     work.upsert_orders(&[bid, ask]).await.unwrap();
-    work.insert_contracts(std::slice::from_ref(&contract)).await.unwrap();
+    work.insert_contracts(std::slice::from_ref(&contract))
+        .await
+        .unwrap();
     work.commit().await.unwrap();
     assert_eq!(
         store.contract(contract.id).await.unwrap().unwrap(),

@@ -70,3 +70,19 @@ impl Store for PgStore {
         self.pool.close().await;
     }
 }
+
+#[async_trait]
+impl crate::lease::LeaseStore for PgStore {
+    async fn try_lease_market(
+        &self,
+        market: &str,
+    ) -> Result<Option<crate::lease::MarketLease>, StoreError> {
+        // A connection of its own, detached from the pool: the lock lives as long as it.
+        let mut conn = self.pool.acquire().await?.detach();
+        let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+            .bind(crate::lease::market_lock_key(market))
+            .fetch_one(&mut conn)
+            .await?;
+        Ok(locked.then(|| crate::lease::MarketLease::new(std::sync::Mutex::new(conn))))
+    }
+}

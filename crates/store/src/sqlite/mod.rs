@@ -34,6 +34,8 @@ pub struct SqliteStore {
     reader: SqlitePool,
     /// The database file, checked by [`Store::ping`]: a removed file means the data is gone.
     path: Option<PathBuf>,
+    /// The process-wide sequencer lock, once taken (see [`crate::lease`]).
+    sequencer_lock: std::sync::Arc<std::sync::Mutex<Option<std::sync::Arc<std::fs::File>>>>,
 }
 
 impl SqliteStore {
@@ -61,6 +63,7 @@ impl SqliteStore {
             writer,
             reader,
             path,
+            sequencer_lock: Default::default(),
         })
     }
 
@@ -114,5 +117,45 @@ impl Store for SqliteStore {
     async fn close(&self) {
         self.writer.close().await;
         self.reader.close().await;
+    }
+}
+
+#[async_trait]
+impl crate::lease::LeaseStore for SqliteStore {
+    async fn try_lease_market(
+        &self,
+        _market: &str,
+    ) -> Result<Option<crate::lease::MarketLease>, StoreError> {
+        let Some(path) = &self.path else {
+            return Ok(Some(crate::lease::MarketLease::new(())));
+        };
+        let mut held = self
+            .sequencer_lock
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(file) = held.as_ref() {
+            return Ok(Some(crate::lease::MarketLease::new(file.clone())));
+        }
+        let mut lock_path = path.clone().into_os_string();
+        lock_path.push(".sequencer-lock");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| {
+                StoreError::Unavailable(format!("cannot open the sequencer lock file: {e}"))
+            })?;
+        match file.try_lock() {
+            Ok(()) => {
+                let file = std::sync::Arc::new(file);
+                *held = Some(file.clone());
+                Ok(Some(crate::lease::MarketLease::new(file)))
+            }
+            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+            Err(std::fs::TryLockError::Error(e)) => Err(StoreError::Unavailable(format!(
+                "cannot lock the sequencer lock file: {e}"
+            ))),
+        }
     }
 }
