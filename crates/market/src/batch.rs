@@ -1,0 +1,195 @@
+//! One batch of a sequencer: everything its commands change, accumulated in memory
+//! against locked rows, then written in one transaction.
+//!
+//! Accounts and rigs are locked the first time the batch touches them (PostgreSQL
+//! `FOR UPDATE`; SQLite's single writer) and their running values kept here, so the
+//! ledger core can check each transfer against the balance as it stands at that
+//! point of the batch. Every transfer yields its two journal entries at once, with
+//! the balance each left.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use uuid::Uuid;
+
+use hashmarket_store::market::{
+    AccountRef, ContractRow, EntryRecord, IdempotencyCompletion, OrderRow, RigRow, TransferRecord,
+    UnitOfWork,
+};
+use hashmarket_store::StoreError;
+
+use crate::money::{check_transfer, entry, TransferKind};
+
+/// What a transfer belongs to.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Refs {
+    /// The order.
+    pub order_id: Option<Uuid>,
+    /// The contract.
+    pub contract_id: Option<Uuid>,
+}
+
+/// A batch in progress.
+pub struct Batch {
+    work: Box<dyn UnitOfWork>,
+    now: DateTime<Utc>,
+    balances: BTreeMap<AccountRef, Decimal>,
+    transfers: Vec<TransferRecord>,
+    entries: Vec<EntryRecord>,
+    orders: BTreeMap<Uuid, OrderRow>,
+    contracts: Vec<ContractRow>,
+    rigs: BTreeMap<Uuid, RigRow>,
+    completions: Vec<IdempotencyCompletion>,
+}
+
+impl Batch {
+    /// Starts a batch in a fresh transaction; `now` is the business time of all of it.
+    pub fn new(work: Box<dyn UnitOfWork>, now: DateTime<Utc>) -> Batch {
+        Batch {
+            work,
+            now,
+            balances: BTreeMap::new(),
+            transfers: Vec::new(),
+            entries: Vec::new(),
+            orders: BTreeMap::new(),
+            contracts: Vec::new(),
+            rigs: BTreeMap::new(),
+            completions: Vec::new(),
+        }
+    }
+
+    /// The batch's business time.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.now
+    }
+
+    /// Locks accounts not yet locked by this batch.
+    pub async fn lock(&mut self, accounts: &[AccountRef]) -> Result<(), StoreError> {
+        let missing: Vec<AccountRef> = accounts
+            .iter()
+            .filter(|a| !self.balances.contains_key(*a))
+            .cloned()
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let balances = self.work.lock_accounts(&missing).await?;
+        self.balances.extend(missing.into_iter().zip(balances));
+        Ok(())
+    }
+
+    /// The running balance of a locked account.
+    pub fn balance(&self, account: &AccountRef) -> Decimal {
+        let balance = self.balances.get(account).copied();
+        assert!(
+            balance.is_some(),
+            "account {account:?} used before it was locked"
+        );
+        balance.unwrap_or_default()
+    }
+
+    /// Moves `amount` between two locked accounts. Zero amounts are skipped (a
+    /// transfer is strictly positive); a transfer the ledger rules refuse panics,
+    /// because callers check funds first — reaching it is a bug, not bad input.
+    pub fn transfer(
+        &mut self,
+        kind: TransferKind,
+        from: &AccountRef,
+        to: &AccountRef,
+        amount: Decimal,
+        refs: Refs,
+    ) {
+        if amount.is_zero() {
+            return;
+        }
+        let (from_after, to_after) =
+            check_transfer(from, self.balance(from), to, self.balance(to), amount).unwrap_or_else(
+                |err| panic!("ledger invariant: {err} ({kind:?} {from:?} -> {to:?})"),
+            );
+        self.balances.insert(from.clone(), from_after);
+        self.balances.insert(to.clone(), to_after);
+        let id = Uuid::now_v7();
+        self.transfers.push(TransferRecord {
+            id,
+            kind: kind.as_str().to_string(),
+            debit: from.clone(),
+            credit: to.clone(),
+            amount,
+            order_id: refs.order_id,
+            contract_id: refs.contract_id,
+            withdrawal_id: None,
+            reference: None,
+            created_at: self.now,
+        });
+        self.entries
+            .push(entry(id, from, amount, Decimal::ZERO, from_after, self.now));
+        self.entries
+            .push(entry(id, to, Decimal::ZERO, amount, to_after, self.now));
+    }
+
+    /// Locks a rig (first use) and returns it, with this batch's running usage.
+    pub async fn rig(&mut self, id: Uuid) -> Result<Option<&mut RigRow>, StoreError> {
+        if !self.rigs.contains_key(&id) {
+            match self.work.lock_rig(id).await? {
+                Some(rig) => {
+                    self.rigs.insert(id, rig);
+                }
+                None => return Ok(None),
+            }
+        }
+        Ok(self.rigs.get_mut(&id))
+    }
+
+    /// A rig this batch already locked.
+    pub fn locked_rig(&mut self, id: Uuid) -> &mut RigRow {
+        self.rigs
+            .get_mut(&id)
+            .unwrap_or_else(|| panic!("rig {id} used before it was locked"))
+    }
+
+    /// Records an order's new state (the last one recorded wins).
+    pub fn put_order(&mut self, order: OrderRow) {
+        self.orders.insert(order.id, order);
+    }
+
+    /// An order this batch has already changed, if any.
+    pub fn changed_order(&self, id: Uuid) -> Option<&OrderRow> {
+        self.orders.get(&id)
+    }
+
+    /// Records a new contract.
+    pub fn add_contract(&mut self, contract: ContractRow) {
+        self.contracts.push(contract);
+    }
+
+    /// Records a finished request's answer, written with its effect.
+    pub fn complete(&mut self, completion: IdempotencyCompletion) {
+        self.completions.push(completion);
+    }
+
+    /// Writes everything and commits.
+    pub async fn commit(mut self) -> Result<(), StoreError> {
+        let touched: Vec<(AccountRef, Decimal)> = self.balances.into_iter().collect();
+        self.work
+            .write_ledger(&self.transfers, &self.entries, &touched)
+            .await?;
+        let orders: Vec<OrderRow> = self.orders.into_values().collect();
+        self.work.upsert_orders(&orders).await?;
+        self.work.insert_contracts(&self.contracts).await?;
+        for rig in self.rigs.values() {
+            assert!(
+                rig.offered_hs >= 0 && rig.contracted_hs >= 0,
+                "rig usage negative: {rig:?}"
+            );
+            assert!(rig.free_hs() >= 0, "rig over capacity: {rig:?}");
+            self.work
+                .set_rig_usage(rig.id, rig.offered_hs, rig.contracted_hs)
+                .await?;
+        }
+        self.work.complete_idempotency(&self.completions).await?;
+        self.work.commit().await
+    }
+}
+
+pub use crate::money::account;
