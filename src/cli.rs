@@ -106,11 +106,20 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         body_limit_bytes: args.body_limit_bytes,
         workers: args.workers,
         shutdown_timeout: Duration::from_secs(args.shutdown_timeout_secs),
-        handle_signals: true,
+        // Signals are ours (below), installed before we say we are listening.
+        handle_signals: false,
         clock,
     };
     let app = Application::build(config, store.clone())
+        .await
         .with_context(|| format!("binding {}", args.bind))?;
+    let mut shutdown = ShutdownSignals::install()?;
+    let handle = app.handle();
+    tokio::spawn(async move {
+        let signal = shutdown.recv().await;
+        tracing::info!(signal, "shutting down: finishing in-flight requests");
+        handle.stop(true).await;
+    });
     tracing::info!(
         database = %redact_url(url),
         backend = ?store.backend(),
@@ -121,6 +130,30 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     store.close().await;
     tracing::info!("hashmarket stopped");
     Ok(())
+}
+
+/// SIGINT (Ctrl-C) and SIGTERM, listened for from the moment they are installed.
+struct ShutdownSignals {
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl ShutdownSignals {
+    fn install() -> anyhow::Result<ShutdownSignals> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(ShutdownSignals {
+            interrupt: signal(SignalKind::interrupt()).context("listening for SIGINT")?,
+            terminate: signal(SignalKind::terminate()).context("listening for SIGTERM")?,
+        })
+    }
+
+    /// Waits for the first of them; returns its name.
+    async fn recv(&mut self) -> &'static str {
+        tokio::select! {
+            _ = self.interrupt.recv() => "SIGINT",
+            _ = self.terminate.recv() => "SIGTERM",
+        }
+    }
 }
 
 /// The wall clock, or a simulated one that resumes where a previous run left it.

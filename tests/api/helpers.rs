@@ -73,7 +73,9 @@ pub async fn spawn_app_with(backend: Backend, config: ServerConfig) -> TestApp {
     let store = connect(&db.url, &ConnectOptions::default())
         .await
         .expect("open a fresh test database");
-    let app = Application::build(config, store.clone()).expect("bind port 0");
+    let app = Application::build(config, store.clone())
+        .await
+        .expect("start the server on port 0");
     let addr = app.local_addr();
     let handle = app.handle();
     tokio::spawn(app.run_until_stopped());

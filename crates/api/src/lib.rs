@@ -7,14 +7,17 @@
 #![deny(missing_docs)]
 
 pub mod auth;
+pub mod catalog;
 pub mod config;
 pub mod extractors;
 pub mod idempotency;
 pub mod metrics;
 pub mod middleware;
+pub mod pagination;
 pub mod problem;
 pub mod routes;
 pub mod state;
+pub mod values;
 
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
@@ -22,7 +25,11 @@ use std::sync::Arc;
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::{from_fn, ErrorHandlers};
 use actix_web::{web, App, HttpServer};
+use hashmarket_contracts::Catalog;
+use hashmarket_market::{MarketTerms, Markets};
 use hashmarket_store::Store;
+
+use catalog::ApiCatalog;
 
 pub use config::ServerConfig;
 pub use problem::Problem;
@@ -35,14 +42,20 @@ pub struct Application {
 }
 
 impl Application {
-    /// Binds `config.bind` and builds the server over `store`.
-    pub fn build(config: ServerConfig, store: Arc<dyn Store>) -> std::io::Result<Application> {
+    /// Rebuilds the books of the markets this node can own, binds `config.bind`
+    /// and builds the server over `store`.
+    pub async fn build(config: ServerConfig, store: Arc<dyn Store>) -> anyhow::Result<Application> {
+        let catalog = ApiCatalog::new(Catalog::default());
+        let terms = MarketTerms::from_catalog(catalog.catalog());
+        let markets = Markets::start(terms, store.clone(), config.clock.clone()).await?;
         let listener = TcpListener::bind(&config.bind)?;
         let local_addr = listener.local_addr()?;
         let state = web::Data::new(AppState {
             store,
             config: config.clone(),
             metrics: metrics::prometheus(),
+            catalog,
+            markets,
         });
         let body_limit_bytes = config.body_limit_bytes;
         let mut server = HttpServer::new(move || {

@@ -5,6 +5,9 @@ use std::sync::Arc;
 use hashmarket_store::Store;
 use metrics_exporter_prometheus::PrometheusHandle;
 
+use hashmarket_market::Markets;
+
+use crate::catalog::ApiCatalog;
 use crate::config::ServerConfig;
 
 /// Shared, read-only application state (cloned per worker as `web::Data`).
@@ -15,4 +18,8 @@ pub struct AppState {
     pub config: ServerConfig,
     /// Renders `/metrics`.
     pub metrics: PrometheusHandle,
+    /// Algorithms, assets and markets.
+    pub catalog: ApiCatalog,
+    /// The markets and the sequencers this node runs.
+    pub markets: Markets,
 }

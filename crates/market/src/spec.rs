@@ -37,6 +37,31 @@ pub struct MarketTerms {
 }
 
 impl MarketTerms {
+    /// The terms of every market of a catalog.
+    pub fn from_catalog(catalog: &hashmarket_contracts::Catalog) -> Vec<MarketTerms> {
+        catalog
+            .markets
+            .values()
+            .filter_map(|m| {
+                let algorithm = catalog.algorithms.get(&m.algorithm)?;
+                let asset = catalog.assets.get(&m.quote_asset)?;
+                Some(MarketTerms {
+                    id: m.id.clone(),
+                    algorithm: m.algorithm.clone(),
+                    tenor_days: m.tenor_days,
+                    asset: asset.id.clone(),
+                    asset_decimals: asset.decimals,
+                    unit_hs: i64::try_from(algorithm.unit.hs()).ok()?,
+                    tick: m.tick_size,
+                    step_hs: i64::try_from(m.hash_rate_step_hs).ok()?,
+                    min_hs: i64::try_from(m.min_hash_rate_hs).ok()?,
+                    buyer_fee_rate: m.buyer_fee,
+                    seller_fee_rate: m.seller_fee,
+                })
+            })
+            .collect()
+    }
+
     /// A price in ticks (the price is on the tick: the API checked it).
     pub fn ticks(&self, price: Decimal) -> u64 {
         (price / self.tick).trunc().to_u64().unwrap_or(0)

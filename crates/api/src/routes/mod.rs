@@ -2,8 +2,13 @@
 //! routes and an `ApiDoc` (utoipa) that `openapi` merges into `/openapi.json`.
 
 pub mod admin_clock;
+pub mod contracts;
 pub mod health;
+pub mod markets;
+pub mod money;
 pub mod openapi;
+pub mod orders;
+pub mod rigs;
 pub mod time;
 
 use actix_web::web;
@@ -15,6 +20,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/v1")
             .configure(time::configure)
-            .configure(admin_clock::configure),
+            .configure(admin_clock::configure)
+            .configure(markets::configure)
+            .configure(money::configure)
+            .configure(rigs::configure)
+            .configure(orders::configure)
+            .configure(contracts::configure),
     );
 }
