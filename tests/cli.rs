@@ -123,6 +123,39 @@ fn serve_with_no_configuration_creates_a_wal_sqlite_database_and_stops_on_sigter
 }
 
 #[test]
+fn sigterm_lets_an_in_flight_request_finish_then_exits_0() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(dir.path(), &[]);
+    let body = r#"{"market":"sha256-30d","hash_rate":"100 TH/s","price":"0.00000055"}"#;
+    let (first, rest) = body.split_at(20);
+    let mut stream = TcpStream::connect(&server.addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let head = format!(
+        "POST /v1/quotes HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(first.as_bytes()).unwrap();
+    // The request is in flight (half its body sent) when the signal arrives.
+    std::thread::sleep(Duration::from_millis(200));
+    server.signal("TERM");
+    std::thread::sleep(Duration::from_millis(300));
+    stream.write_all(rest.as_bytes()).unwrap();
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    assert!(
+        response.starts_with("HTTP/1.1 200 OK"),
+        "in-flight request finished: {response}"
+    );
+    assert!(response.contains("\"cost\":\"0.00165000\""));
+    assert_eq!(server.wait_exit_code(), Some(0));
+    // And no new connections are taken after the signal.
+    assert!(TcpStream::connect(&server.addr).is_err());
+}
+
+#[test]
 fn ctrl_c_also_stops_gracefully() {
     let dir = tempfile::tempdir().unwrap();
     let mut server = Server::start(dir.path(), &[]);
