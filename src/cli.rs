@@ -38,6 +38,9 @@ enum Command {
     Migrate(DatabaseArgs),
     /// Print the version and the schema versions this binary ships.
     Version,
+    /// Manage users (`user create --email E --password P --role operator`).
+    #[command(subcommand)]
+    User(crate::commands::user::UserCommand),
 }
 
 /// Where the data lives.
@@ -78,6 +81,9 @@ struct ServeArgs {
     /// when an operator calls `POST /v1/admin/clock` (for demos and tests).
     #[arg(long, env = "HASHMARKET_SIMULATED_CLOCK")]
     simulated_clock: Option<chrono::DateTime<chrono::Utc>>,
+    /// Access-token signing secret (≥ 32 bytes); generated and stored if unset.
+    #[arg(long, env = "HASHMARKET_JWT_SECRET", hide_env_values = true)]
+    jwt_secret: Option<String>,
     /// Seconds in-flight requests may run on after SIGTERM/Ctrl-C.
     #[arg(long, env = "HASHMARKET_SHUTDOWN_TIMEOUT_SECS", default_value_t = 30)]
     shutdown_timeout_secs: u64,
@@ -88,6 +94,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve(args).await,
         Command::Migrate(args) => migrate(args).await,
+        Command::User(command) => crate::commands::user::run(command).await,
         Command::Version => {
             version();
             Ok(())
@@ -109,6 +116,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         // Signals are ours (below), installed before we say we are listening.
         handle_signals: false,
         clock,
+        jwt_secret: args.jwt_secret.clone(),
     };
     let app = Application::build(config, store.clone())
         .await

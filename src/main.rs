@@ -1,6 +1,7 @@
 //! The `hashmarket` binary: the server and the operator's commands.
 
 mod cli;
+mod commands;
 mod logging;
 
 use clap::Parser;

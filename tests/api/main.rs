@@ -1,7 +1,10 @@
 //! Black-box HTTP tests: the real server on port 0 against a real database, every
 //! test run once on SQLite and once on PostgreSQL.
 
+mod fixtures;
 mod helpers;
 
+mod auth;
+mod marketplace;
 mod markets;
 mod operations;

@@ -25,6 +25,8 @@ pub struct ServerConfig {
     pub handle_signals: bool,
     /// The business clock: wall time, or simulated (`--simulated-clock`).
     pub clock: BusinessClock,
+    /// The access-token signing secret (≥ 32 bytes); generated and stored if absent.
+    pub jwt_secret: Option<String>,
 }
 
 impl Default for ServerConfig {
@@ -36,6 +38,7 @@ impl Default for ServerConfig {
             shutdown_timeout: Duration::from_secs(30),
             handle_signals: true,
             clock: BusinessClock::Wall,
+            jwt_secret: None,
         }
     }
 }

@@ -48,6 +48,8 @@ impl Application {
         let catalog = ApiCatalog::new(Catalog::default());
         let terms = MarketTerms::from_catalog(catalog.catalog());
         let markets = Markets::start(terms, store.clone(), config.clock.clone()).await?;
+        let sessions =
+            auth::session::SessionKeys::load(&*store, config.jwt_secret.as_deref()).await?;
         let listener = TcpListener::bind(&config.bind)?;
         let local_addr = listener.local_addr()?;
         let state = web::Data::new(AppState {
@@ -56,6 +58,7 @@ impl Application {
             metrics: metrics::prometheus(),
             catalog,
             markets,
+            sessions,
         });
         let body_limit_bytes = config.body_limit_bytes;
         let mut server = HttpServer::new(move || {

@@ -7,6 +7,7 @@ use metrics_exporter_prometheus::PrometheusHandle;
 
 use hashmarket_market::Markets;
 
+use crate::auth::session::SessionKeys;
 use crate::catalog::ApiCatalog;
 use crate::config::ServerConfig;
 
@@ -22,4 +23,6 @@ pub struct AppState {
     pub catalog: ApiCatalog,
     /// The markets and the sequencers this node runs.
     pub markets: Markets,
+    /// Signs and verifies access tokens.
+    pub sessions: SessionKeys,
 }

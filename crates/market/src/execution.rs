@@ -329,11 +329,12 @@ impl Execution {
                     .cloned()
                     .filter(|r| r.id != row.id)
                 {
-                    self.release(batch, &mut resting, remaining_lots, reason);
+                    self.release(batch, &mut resting, remaining_lots, reason)
+                        .await?;
                     self.settle_status(&mut resting, order);
                     batch.put_order(resting);
                 } else {
-                    self.release(batch, row, remaining_lots, reason);
+                    self.release(batch, row, remaining_lots, reason).await?;
                 }
             }
             BookEvent::Rejected { .. } => {}
@@ -426,18 +427,19 @@ impl Execution {
 
     /// An order stops resting with `remaining_lots` unfilled: give back its hold or
     /// its rig capacity.
-    fn release(
+    async fn release(
         &mut self,
         batch: &mut Batch,
         row: &mut OrderRow,
         remaining_lots: u64,
         reason: DoneReason,
-    ) {
+    ) -> Result<(), StoreError> {
         let refs = Refs {
             order_id: Some(row.id),
             contract_id: None,
         };
         if row.side == "buy" {
+            batch.lock(&self.buyer_accounts(row.user_id)).await?;
             let [available, hold, _, _] = self.buyer_accounts(row.user_id);
             batch.transfer(
                 TransferKind::ReleaseHold,
@@ -448,6 +450,9 @@ impl Execution {
             );
             row.hold_remaining = Decimal::ZERO;
         } else if let Some(rig_id) = row.rig_id {
+            if batch.rig(rig_id).await?.is_none() {
+                panic!("rig {rig_id} of a resting ask vanished");
+            }
             batch.locked_rig(rig_id).offered_hs -= self.terms.hash_rate_hs(remaining_lots);
         }
         row.status = match reason {
@@ -455,6 +460,7 @@ impl Execution {
             DoneReason::Cancelled | DoneReason::SelfTrade => "cancelled",
         }
         .to_string();
+        Ok(())
     }
 
     /// Final status after a command, and the resting cache kept in step.

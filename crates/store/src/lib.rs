@@ -16,6 +16,7 @@
 
 mod error;
 mod idempotency;
+pub mod identity;
 pub mod lease;
 pub mod market;
 pub mod postgres;
@@ -29,6 +30,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 pub use error::StoreError;
+pub use identity::IdentityStore;
 pub use lease::{LeaseStore, MarketLease};
 pub use market::MarketStore;
 pub use settings::{SettingsStore, SETTING_KEY_MAX_BYTES, SETTING_VALUE_MAX_BYTES};
@@ -80,7 +82,9 @@ impl Default for ConnectOptions {
 
 /// Everything the server persists: the sum of the per-area interfaces.
 #[async_trait]
-pub trait Store: SettingsStore + MarketStore + LeaseStore + Send + Sync + 'static {
+pub trait Store:
+    SettingsStore + MarketStore + LeaseStore + IdentityStore + Send + Sync + 'static
+{
     /// Which engine this is.
     fn backend(&self) -> Backend;
     /// Succeeds when the database is reachable and usable right now (for `/readyz`).

@@ -13,6 +13,7 @@
 //! routes need none, and protected routes ask for a [`Principal`] in their
 //! arguments, which answers 401 `unauthorized` when there is none.
 
+pub mod accounts;
 pub mod principal;
 pub mod session;
 pub mod signed;

@@ -2,6 +2,7 @@
 //! routes and an `ApiDoc` (utoipa) that `openapi` merges into `/openapi.json`.
 
 pub mod admin_clock;
+pub mod auth;
 pub mod contracts;
 pub mod health;
 pub mod markets;
@@ -20,6 +21,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/v1")
             .configure(time::configure)
+            .configure(auth::configure)
             .configure(admin_clock::configure)
             .configure(markets::configure)
             .configure(money::configure)

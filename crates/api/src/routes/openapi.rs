@@ -22,6 +22,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     for part in [
         super::health::ApiDoc::openapi(),
         super::time::ApiDoc::openapi(),
+        super::auth::ApiDoc::openapi(),
     ] {
         doc.merge(part);
     }

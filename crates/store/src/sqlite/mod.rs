@@ -6,6 +6,7 @@
 //! text, ids are hyphenated UUID text, times RFC 3339 text in UTC.
 
 mod codec;
+mod identity;
 mod market;
 mod settings;
 

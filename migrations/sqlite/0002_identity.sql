@@ -1,0 +1,9 @@
+-- People: accounts with argon2id password hashes and a role.
+CREATE TABLE users (
+    id                TEXT PRIMARY KEY,
+    email             TEXT NOT NULL UNIQUE CHECK (length(email) BETWEEN 3 AND 254),
+    password_hash     TEXT NOT NULL,
+    role              TEXT NOT NULL CHECK (role IN ('user', 'operator', 'finance')),
+    email_verified_at TEXT,
+    created_at        TEXT NOT NULL
+) STRICT;

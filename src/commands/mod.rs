@@ -1,0 +1,3 @@
+//! Operator commands beyond `serve`, one module each.
+
+pub mod user;
