@@ -80,19 +80,16 @@ impl Unit {
         }
     }
 
-    /// Parses a unit symbol, any case, with or without `/s`.
+    /// Parses a unit symbol, any case, with or without `/s` (no allocation).
     pub fn parse(text: &str) -> Option<Unit> {
-        let lower = text.trim().to_ascii_lowercase();
-        let bare = lower.strip_suffix("/s").unwrap_or(&lower);
-        Some(match bare {
-            "h" => Unit::H,
-            "kh" => Unit::Kh,
-            "mh" => Unit::Mh,
-            "gh" => Unit::Gh,
-            "th" => Unit::Th,
-            "ph" => Unit::Ph,
-            "eh" => Unit::Eh,
-            _ => return None,
+        let text = text.trim().as_bytes();
+        let bare = match text.len().checked_sub(2).map(|i| text.split_at(i)) {
+            Some((head, tail)) if tail.eq_ignore_ascii_case(b"/s") => head,
+            _ => text,
+        };
+        Unit::ALL.into_iter().find(|u| {
+            let symbol = u.symbol().as_bytes();
+            symbol[..symbol.len() - 2].eq_ignore_ascii_case(bare)
         })
     }
 }
@@ -169,29 +166,25 @@ impl HashRate {
         Self::from_parts(number, unit)
     }
 
-    /// Exact decimal text in `unit` → H/s, without floating point.
+    /// Exact decimal text in `unit` → H/s, without floating point or allocation:
+    /// `whole × 10^exp + fraction × 10^(exp − fraction digits)`.
     fn from_parts(number: &str, unit: Unit) -> Result<HashRate, HashRateError> {
         let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
         if whole.is_empty() && fraction.is_empty() || fraction.contains('.') {
             return Err(HashRateError::Malformed);
         }
-        let exponent = unit.exponent() as usize;
+        let exponent = unit.exponent();
         let fraction = fraction.trim_end_matches('0');
-        if fraction.len() > exponent {
+        if fraction.len() > exponent as usize {
             return Err(HashRateError::FractionOfHash);
         }
-        let digits = format!("{whole}{fraction}{}", "0".repeat(exponent - fraction.len()));
-        let digits = digits.trim_start_matches('0');
-        if digits.len() > 25 {
-            return Err(HashRateError::TooLarge);
-        }
-        let hs = if digits.is_empty() {
-            0
-        } else {
-            digits
-                .parse::<u128>()
-                .map_err(|_| HashRateError::Malformed)?
-        };
+        let whole = digits_value(whole)?;
+        let fraction_value = digits_value(fraction)?;
+        let scale = 10u128.pow(exponent - fraction.len() as u32);
+        let hs = whole
+            .checked_mul(unit.hs())
+            .and_then(|w| w.checked_add(fraction_value * scale))
+            .ok_or(HashRateError::TooLarge)?;
         HashRate::from_hs(hs)
     }
 
@@ -206,6 +199,15 @@ impl HashRate {
     pub fn format(self, unit: Unit) -> String {
         format!("{} {}", self.in_unit(unit), unit.symbol())
     }
+}
+
+/// The value of a run of ASCII digits (`TooLarge` past 10^27, far above the bound).
+fn digits_value(digits: &str) -> Result<u128, HashRateError> {
+    let digits = digits.trim_start_matches('0');
+    if digits.len() > 27 {
+        return Err(HashRateError::TooLarge);
+    }
+    Ok(digits.bytes().fold(0u128, |n, b| n * 10 + u128::from(b - b'0')))
 }
 
 impl fmt::Display for HashRate {
