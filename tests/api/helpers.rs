@@ -50,6 +50,33 @@ impl TestApp {
     pub async fn stop(&self) {
         self.handle.stop(true).await;
     }
+
+    /// Stops this server and starts a new one on the same database, as after a
+    /// restart: books are rebuilt from what was committed.
+    pub async fn restart(self) -> TestApp {
+        self.stop().await;
+        self.store.close().await;
+        let app = start(self.db, test_config()).await;
+        app.wait_until_markets_run().await;
+        app
+    }
+
+    /// Waits (up to 10 s) until this server runs the sha256-30d book: the previous
+    /// server's sequencers let go of their leases as they wind down.
+    pub async fn wait_until_markets_run(&self) {
+        for _ in 0..100 {
+            if self
+                .get("/v1/markets/sha256-30d/book")
+                .await
+                .status()
+                .is_success()
+            {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("the restarted server never took over its markets");
+    }
 }
 
 /// The server configuration tests use: port 0, two workers, no signal handling.
@@ -69,7 +96,30 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 
 /// Starts a server with a custom configuration on a fresh database.
 pub async fn spawn_app_with(backend: Backend, config: ServerConfig) -> TestApp {
-    let db = TestDatabase::new(backend).await;
+    start(TestDatabase::new(backend).await, config).await
+}
+
+/// A second server on `app`'s database (another node of the same deployment).
+pub async fn spawn_on_same_database(app: &TestApp) -> TestApp {
+    let store = connect(&app.db.url, &ConnectOptions::default())
+        .await
+        .expect("connect again");
+    let server = Application::build(test_config(), store.clone())
+        .await
+        .expect("start a second server");
+    let (addr, handle) = (server.local_addr(), server.handle());
+    tokio::spawn(server.run_until_stopped());
+    TestApp {
+        addr,
+        store,
+        db: TestDatabase::alias(&app.db),
+        client: reqwest::Client::new(),
+        handle,
+    }
+}
+
+/// Starts a server on an existing database.
+async fn start(db: TestDatabase, config: ServerConfig) -> TestApp {
     let store = connect(&db.url, &ConnectOptions::default())
         .await
         .expect("open a fresh test database");

@@ -481,4 +481,77 @@ on_both_backends!(
     other_users_resources_are_404,
     bad_orders_are_problems_and_write_nothing,
     rigs_cannot_be_deleted_or_shrunk_while_in_use,
+    a_restart_rebuilds_the_books_and_continues,
+    a_second_server_on_the_same_database_takes_no_orders_for_owned_markets,
 );
+
+async fn a_restart_rebuilds_the_books_and_continues(app: TestApp) {
+    let c = cast(&app).await;
+    let ask: Value = order(&app, &c.seller, sell(&c.rig_id, "30 TH/s", "0.00000050"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    order(&app, &c.seller, sell(&c.rig_id, "20 TH/s", "0.00000052")).await;
+    order(&app, &c.buyer, buy("10 TH/s", "0.00000040")).await;
+    let book_before: Value = app
+        .get("/v1/markets/sha256-30d/book")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let app = app.restart().await;
+    let book_after: Value = app
+        .get("/v1/markets/sha256-30d/book")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(book_after, book_before, "same levels, same sequence");
+    // Tokens survive the restart (the signing secret is stored), and matching goes on
+    // against the recovered orders in price-time order.
+    let bid: Value = order(&app, &c.buyer, buy("35 TH/s", "0.00000052"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(bid["status"], "filled");
+    let fills = bid["fills"].as_array().unwrap();
+    assert_eq!(fills[0]["price"], "0.00000050");
+    assert_eq!(fills[0]["hash_rate"], "30 TH/s");
+    assert_eq!(fills[1]["price"], "0.00000052");
+    assert_eq!(fills[1]["hash_rate"], "5 TH/s");
+    let ask_now = app
+        .get_as(
+            &format!("/v1/orders/{}", ask["id"].as_str().unwrap()),
+            &c.seller,
+        )
+        .await;
+    assert_eq!(ask_now["status"], "filled");
+    let book: Value = app
+        .get("/v1/markets/sha256-30d/book")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(book["sequence"].as_u64().unwrap() > book_before["sequence"].as_u64().unwrap());
+    assert_ledger_sums_to_zero(&app).await;
+}
+
+async fn a_second_server_on_the_same_database_takes_no_orders_for_owned_markets(app: TestApp) {
+    let c = cast(&app).await;
+    let second = crate::helpers::spawn_on_same_database(&app).await;
+    let body = buy("1 TH/s", "0.0000004");
+    let response = second
+        .post_as("/v1/orders", &c.buyer, &Uuid::now_v7().to_string(), &body)
+        .await;
+    let problem = assert_problem(response, 503, "market-closed").await;
+    assert!(problem["detail"]
+        .as_str()
+        .unwrap()
+        .contains("does not take orders"));
+    // It still serves reads.
+    assert_eq!(balances(&second, &c.buyer).await["available"], "1.00000000");
+    // And the first server takes the order.
+    assert_eq!(order(&app, &c.buyer, body).await.status().as_u16(), 201);
+}

@@ -36,6 +36,17 @@ impl TestDatabase {
         }
     }
 
+    /// Another handle on the same database that owns nothing: dropping it neither
+    /// removes the SQLite directory nor drops the PostgreSQL database.
+    pub fn alias(&self) -> TestDatabase {
+        TestDatabase {
+            url: self.url.clone(),
+            backend: self.backend,
+            dir: None,
+            postgres: None,
+        }
+    }
+
     fn sqlite() -> TestDatabase {
         let dir = tempfile::tempdir().expect("create a temp dir for a SQLite test database");
         let path: PathBuf = dir.path().join("hashmarket.db");

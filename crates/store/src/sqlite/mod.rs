@@ -35,8 +35,9 @@ pub struct SqliteStore {
     reader: SqlitePool,
     /// The database file, checked by [`Store::ping`]: a removed file means the data is gone.
     path: Option<PathBuf>,
-    /// The process-wide sequencer lock, once taken (see [`crate::lease`]).
-    sequencer_lock: std::sync::Arc<std::sync::Mutex<Option<std::sync::Arc<std::fs::File>>>>,
+    /// The process-wide sequencer lock while any lease holds it (see [`crate::lease`]);
+    /// it is released when the last lease drops.
+    sequencer_lock: std::sync::Arc<std::sync::Mutex<std::sync::Weak<std::fs::File>>>,
 }
 
 impl SqliteStore {
@@ -134,8 +135,8 @@ impl crate::lease::LeaseStore for SqliteStore {
             .sequencer_lock
             .lock()
             .unwrap_or_else(|e| e.into_inner());
-        if let Some(file) = held.as_ref() {
-            return Ok(Some(crate::lease::MarketLease::new(file.clone())));
+        if let Some(file) = held.upgrade() {
+            return Ok(Some(crate::lease::MarketLease::new(file)));
         }
         let mut lock_path = path.clone().into_os_string();
         lock_path.push(".sequencer-lock");
@@ -150,7 +151,7 @@ impl crate::lease::LeaseStore for SqliteStore {
         match file.try_lock() {
             Ok(()) => {
                 let file = std::sync::Arc::new(file);
-                *held = Some(file.clone());
+                *held = std::sync::Arc::downgrade(&file);
                 Ok(Some(crate::lease::MarketLease::new(file)))
             }
             Err(std::fs::TryLockError::WouldBlock) => Ok(None),
