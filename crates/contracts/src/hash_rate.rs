@@ -207,7 +207,9 @@ fn digits_value(digits: &str) -> Result<u128, HashRateError> {
     if digits.len() > 27 {
         return Err(HashRateError::TooLarge);
     }
-    Ok(digits.bytes().fold(0u128, |n, b| n * 10 + u128::from(b - b'0')))
+    Ok(digits
+        .bytes()
+        .fold(0u128, |n, b| n * 10 + u128::from(b - b'0')))
 }
 
 impl fmt::Display for HashRate {
