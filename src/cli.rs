@@ -38,6 +38,9 @@ enum Command {
     Migrate(DatabaseArgs),
     /// Print the version and the schema versions this binary ships.
     Version,
+    /// Check every ledger invariant over the whole database; exits 1 naming each
+    /// violation.
+    Verify(DatabaseArgs),
     /// Manage users (`user create --email E --password P --role operator`).
     #[command(subcommand)]
     User(crate::commands::user::UserCommand),
@@ -94,6 +97,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve(args).await,
         Command::Migrate(args) => migrate(args).await,
+        Command::Verify(args) => verify(args).await,
         Command::User(command) => crate::commands::user::run(command).await,
         Command::Version => {
             version();
@@ -179,6 +183,22 @@ async fn business_clock(
     let now = saved.filter(|t| *t > start).unwrap_or(start);
     tracing::warn!(%now, "the business clock is SIMULATED: it moves only via POST /v1/admin/clock");
     Ok(BusinessClock::simulated(now))
+}
+
+async fn verify(args: DatabaseArgs) -> anyhow::Result<()> {
+    let store = connect(&args.database_url, &args.options(false))
+        .await
+        .with_context(|| format!("opening {}", redact_url(&args.database_url)))?;
+    let violations = hashmarket_market::verify::verify(&*store).await?;
+    store.close().await;
+    if violations.is_empty() {
+        println!("ledger verified: every invariant holds");
+        return Ok(());
+    }
+    for violation in &violations {
+        println!("VIOLATION: {violation}");
+    }
+    anyhow::bail!("{} ledger invariant violation(s)", violations.len())
 }
 
 async fn migrate(args: DatabaseArgs) -> anyhow::Result<()> {

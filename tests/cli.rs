@@ -266,3 +266,67 @@ fn an_unsupported_database_url_is_a_clear_error() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("unsupported database URL"));
 }
+
+#[test]
+fn verify_passes_a_sound_ledger_and_names_a_tampered_balance() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("hashmarket.db").display());
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let user = uuid::Uuid::now_v7();
+    runtime.block_on(async {
+        let store = hashmarket_store::connect(&url, &Default::default())
+            .await
+            .unwrap();
+        let completion = hashmarket_store::market::IdempotencyCompletion {
+            principal: "op".into(),
+            key: "k".into(),
+            status: 201,
+            body: "{}".into(),
+        };
+        store
+            .claim_idempotency_key("op", "k", "f", chrono::Utc::now(), chrono::Utc::now())
+            .await
+            .unwrap();
+        let credit = hashmarket_market::money::Credit {
+            transfer_id: uuid::Uuid::now_v7(),
+            user_id: user,
+            asset: "BTC".into(),
+            amount: "1.5".parse().unwrap(),
+            reference: "wire".into(),
+            at: chrono::Utc::now(),
+        };
+        hashmarket_market::money::credit(&*store, credit, completion)
+            .await
+            .unwrap();
+        store.close().await;
+    });
+    let verify = || {
+        Command::new(BIN)
+            .args(["verify", "--database-url", &url])
+            .output()
+            .unwrap()
+    };
+    let sound = verify();
+    assert!(
+        sound.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sound.stdout)
+    );
+    runtime.block_on(async {
+        use sqlx::{Connection, Executor};
+        let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        c.execute(
+            format!("UPDATE accounts SET balance = '2.5' WHERE owner_id = '{user}'").as_str(),
+        )
+        .await
+        .unwrap();
+    });
+    let tampered = verify();
+    assert!(!tampered.status.success());
+    let report = String::from_utf8_lossy(&tampered.stdout);
+    assert!(
+        report.contains(&format!("{user}/BTC/available has balance 2.5")),
+        "{report}"
+    );
+    assert!(report.contains("BTC: balances sum to 1"), "{report}");
+}

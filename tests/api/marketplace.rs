@@ -67,7 +67,12 @@ async fn balances(app: &TestApp, who: &TestUser) -> Value {
         .unwrap()
 }
 
+/// Every ledger invariant holds (what `hashmarket verify` checks).
 async fn assert_ledger_sums_to_zero(app: &TestApp) {
+    let violations = hashmarket_market::verify::verify(&*app.store)
+        .await
+        .unwrap();
+    assert!(violations.is_empty(), "{violations:?}");
     for (asset, sum) in app.store.balance_sums().await.unwrap() {
         assert_eq!(sum, Decimal::ZERO, "{asset} balances sum to zero");
     }

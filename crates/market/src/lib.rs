@@ -20,6 +20,7 @@ pub mod markets;
 pub mod money;
 pub mod sequencer;
 pub mod spec;
+pub mod verify;
 
 pub use clock::{BusinessClock, ClockError};
 pub use command::{NewOrder, OrderError, OrderOutcome, Side, TimeInForce};

@@ -276,6 +276,10 @@ pub trait MarketStore: Send + Sync {
     async fn balances(&self, owner_id: Uuid) -> Result<Vec<AccountBalance>, StoreError>;
     /// Sum of all balances per asset (the ledger invariant: each is zero).
     async fn balance_sums(&self) -> Result<Vec<(String, Decimal)>, StoreError>;
+    /// Every account and its balance, in key order.
+    async fn all_accounts(&self) -> Result<Vec<AccountBalance>, StoreError>;
+    /// Per account, credits − debits over all its journal entries, in key order.
+    async fn journal_sums(&self) -> Result<Vec<AccountBalance>, StoreError>;
     /// An owner's journal entries, newest first, older than `before_seq`.
     async fn ledger_entries(
         &self,

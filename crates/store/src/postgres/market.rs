@@ -104,6 +104,17 @@ fn entry_from_row(row: &PgRow) -> Result<LedgerEntryRow, sqlx::Error> {
     })
 }
 
+fn balance_from_row(row: &PgRow, column: &str) -> Result<AccountBalance, sqlx::Error> {
+    Ok(AccountBalance {
+        account: AccountRef {
+            owner_id: row.try_get("owner_id")?,
+            asset: row.try_get("asset")?,
+            purpose: row.try_get("purpose")?,
+        },
+        balance: row.try_get(column)?,
+    })
+}
+
 /// Splits account refs into the three parallel arrays `UNNEST` takes.
 fn account_arrays(accounts: &[AccountRef]) -> (Vec<Uuid>, Vec<String>, Vec<String>) {
     (
@@ -152,6 +163,29 @@ impl MarketStore for PgStore {
         rows.iter()
             .map(|r| Ok((r.try_get("asset")?, r.try_get("total")?)))
             .collect::<Result<_, sqlx::Error>>()
+            .map_err(Into::into)
+    }
+
+    async fn all_accounts(&self) -> Result<Vec<AccountBalance>, StoreError> {
+        let rows = sqlx::query("SELECT owner_id, asset, purpose, balance FROM accounts ORDER BY owner_id, asset, purpose")
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter()
+            .map(|r| balance_from_row(r, "balance"))
+            .collect::<Result<_, _>>()
+            .map_err(Into::into)
+    }
+
+    async fn journal_sums(&self) -> Result<Vec<AccountBalance>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT owner_id, asset, purpose, sum(credit) - sum(debit) AS total FROM ledger_entries \
+             GROUP BY owner_id, asset, purpose ORDER BY owner_id, asset, purpose",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| balance_from_row(r, "total"))
+            .collect::<Result<_, _>>()
             .map_err(Into::into)
     }
 

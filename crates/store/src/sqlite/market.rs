@@ -106,6 +106,17 @@ fn entry_from_row(row: &SqliteRow) -> Result<LedgerEntryRow, StoreError> {
     })
 }
 
+fn balance_from_row(row: &SqliteRow, column: &'static str) -> Result<AccountBalance, StoreError> {
+    Ok(AccountBalance {
+        account: AccountRef {
+            owner_id: uuid(row, "owner_id")?,
+            asset: row.try_get("asset")?,
+            purpose: row.try_get("purpose")?,
+        },
+        balance: decimal(row, column)?,
+    })
+}
+
 fn all<T>(
     rows: &[SqliteRow],
     f: fn(&SqliteRow) -> Result<T, StoreError>,
@@ -154,6 +165,35 @@ impl MarketStore for SqliteStore {
             *sums.entry(row.try_get("asset")?).or_default() += decimal(row, "balance")?;
         }
         Ok(sums.into_iter().collect())
+    }
+
+    async fn all_accounts(&self) -> Result<Vec<AccountBalance>, StoreError> {
+        let rows = sqlx::query("SELECT owner_id, asset, purpose, balance FROM accounts ORDER BY owner_id, asset, purpose")
+            .fetch_all(self.reader())
+            .await?;
+        rows.iter()
+            .map(|r| balance_from_row(r, "balance"))
+            .collect()
+    }
+
+    async fn journal_sums(&self) -> Result<Vec<AccountBalance>, StoreError> {
+        // Summed in Rust, exactly: SQLite's sum() would go through floating point.
+        let mut sums: std::collections::BTreeMap<AccountRef, Decimal> = Default::default();
+        let mut rows =
+            sqlx::query("SELECT owner_id, asset, purpose, debit, credit FROM ledger_entries")
+                .fetch(self.reader());
+        while let Some(row) = futures_util::TryStreamExt::try_next(&mut rows).await? {
+            let key = AccountRef {
+                owner_id: uuid(&row, "owner_id")?,
+                asset: row.try_get("asset")?,
+                purpose: row.try_get("purpose")?,
+            };
+            *sums.entry(key).or_default() += decimal(&row, "credit")? - decimal(&row, "debit")?;
+        }
+        Ok(sums
+            .into_iter()
+            .map(|(account, balance)| AccountBalance { account, balance })
+            .collect())
     }
 
     async fn ledger_entries(
