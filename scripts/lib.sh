@@ -56,8 +56,9 @@ pg_start() {
         -o "-c listen_addresses=127.0.0.1 -p $port -k $PG_DIR -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400 -c shared_buffers=256MB" >/dev/null \
         || { cat "$PG_DIR/server.log" >&2; return 1; }
     PG_BIN="$bin"
+    PG_PORT="$port"
     PG_URL="postgres://postgres@127.0.0.1:$port/postgres"
-    export PG_URL PG_DIR PG_BIN
+    export PG_URL PG_DIR PG_BIN PG_PORT
 }
 
 pg_stop() {
