@@ -84,6 +84,10 @@ struct ServeArgs {
     /// when an operator calls `POST /v1/admin/clock` (for demos and tests).
     #[arg(long, env = "HASHMARKET_SIMULATED_CLOCK")]
     simulated_clock: Option<chrono::DateTime<chrono::Utc>>,
+    /// A JSON file of algorithms, assets and markets to trade (default: the built-in
+    /// catalog, which `GET /v1/markets` shows).
+    #[arg(long, env = "HASHMARKET_CATALOG")]
+    catalog: Option<std::path::PathBuf>,
     /// Access-token signing secret (≥ 32 bytes); generated and stored if unset.
     #[arg(long, env = "HASHMARKET_JWT_SECRET", hide_env_values = true)]
     jwt_secret: Option<String>,
@@ -112,6 +116,15 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("opening the database {}", redact_url(url)))?;
     let clock = business_clock(&*store, args.simulated_clock).await?;
+    let catalog = match &args.catalog {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            serde_json::from_str(&text)
+                .with_context(|| format!("parsing the catalog {}", path.display()))?
+        }
+        None => hashmarket_contracts::Catalog::default(),
+    };
     let config = ServerConfig {
         bind: args.bind.clone(),
         body_limit_bytes: args.body_limit_bytes,
@@ -121,6 +134,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         handle_signals: false,
         clock,
         jwt_secret: args.jwt_secret.clone(),
+        catalog,
     };
     let app = Application::build(config, store.clone())
         .await

@@ -330,3 +330,33 @@ fn verify_passes_a_sound_ledger_and_names_a_tampered_balance() {
     );
     assert!(report.contains("BTC: balances sum to 1"), "{report}");
 }
+
+#[test]
+fn a_catalog_file_sets_what_is_traded() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut catalog = hashmarket_contracts::Catalog::default();
+    catalog.markets.retain(|id, _| id == "scrypt-7d");
+    let path = dir.path().join("catalog.json");
+    std::fs::write(&path, serde_json::to_string(&catalog).unwrap()).unwrap();
+    let path = path.display().to_string();
+    let server = Server::start(dir.path(), &[("HASHMARKET_CATALOG", path.as_str())]);
+    let mut stream = TcpStream::connect(&server.addr).unwrap();
+    stream
+        .write_all(b"GET /v1/markets HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(response.contains("\"id\":\"scrypt-7d\""), "{response}");
+    assert!(
+        !response.contains("sha256-30d"),
+        "only the configured market"
+    );
+    std::fs::write(dir.path().join("bad.json"), "{not json").unwrap();
+    let bad = Command::new(BIN)
+        .args(["serve", "--bind", "127.0.0.1:0", "--catalog", "bad.json"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("parsing the catalog"));
+}

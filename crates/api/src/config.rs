@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use hashmarket_contracts::Catalog;
 use hashmarket_market::BusinessClock;
 
 /// Default listen address (API.md "Configuration").
@@ -27,6 +28,8 @@ pub struct ServerConfig {
     pub clock: BusinessClock,
     /// The access-token signing secret (≥ 32 bytes); generated and stored if absent.
     pub jwt_secret: Option<String>,
+    /// Algorithms, assets and markets traded (`--catalog FILE`, else the default).
+    pub catalog: Catalog,
 }
 
 impl Default for ServerConfig {
@@ -39,6 +42,7 @@ impl Default for ServerConfig {
             handle_signals: true,
             clock: BusinessClock::Wall,
             jwt_secret: None,
+            catalog: Catalog::default(),
         }
     }
 }

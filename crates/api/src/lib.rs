@@ -25,7 +25,6 @@ use std::sync::Arc;
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::{from_fn, ErrorHandlers};
 use actix_web::{web, App, HttpServer};
-use hashmarket_contracts::Catalog;
 use hashmarket_market::{MarketTerms, Markets};
 use hashmarket_store::Store;
 
@@ -45,7 +44,7 @@ impl Application {
     /// Rebuilds the books of the markets this node can own, binds `config.bind`
     /// and builds the server over `store`.
     pub async fn build(config: ServerConfig, store: Arc<dyn Store>) -> anyhow::Result<Application> {
-        let catalog = ApiCatalog::new(Catalog::default());
+        let catalog = ApiCatalog::new(config.catalog.clone());
         let terms = MarketTerms::from_catalog(catalog.catalog());
         let markets = Markets::start(terms, store.clone(), config.clock.clone()).await?;
         let sessions =

@@ -76,6 +76,9 @@ pub enum AmountError {
     /// Not positive where it must be.
     #[error("must be positive")]
     NotPositive,
+    /// Above the largest price accepted.
+    #[error("at most 1000000 per unit per day")]
+    TooLarge,
     /// Not a multiple of the tick.
     #[error("must be a multiple of the tick size {tick}")]
     OffTick {
@@ -133,12 +136,32 @@ pub enum RuleError {
     OffStep(String),
 }
 
+/// The highest price accepted, per display unit per day: far above any real price,
+/// low enough that hash rate × days × price cannot overflow.
+pub const MAX_PRICE: Decimal = Decimal::from_parts(1_000_000, 0, 0, false, 0);
+
 impl Market {
-    /// Checks a price: positive, on the tick, within the asset's places.
+    /// A contract's cost: `units` display units × tenor days × `price`, rounded down
+    /// to the asset's places — the one place this formula lives. `None` on overflow.
+    pub fn cost(&self, asset: &Asset, units: Decimal, price: Decimal) -> Option<Decimal> {
+        let unit_days = units.checked_mul(Decimal::from(self.tenor_days))?;
+        Some(asset.round(unit_days.checked_mul(price)?))
+    }
+
+    /// The buyer fee on a cost, rounded down.
+    pub fn buyer_fee_on(&self, asset: &Asset, cost: Decimal) -> Option<Decimal> {
+        Some(asset.round(cost.checked_mul(self.buyer_fee)?))
+    }
+
+    /// Checks a price: positive, at most [`MAX_PRICE`], on the tick, within the
+    /// asset's places.
     pub fn check_price(&self, asset: &Asset, text: &str) -> Result<Decimal, AmountError> {
         let price = asset.parse_amount(text)?;
         if price <= Decimal::ZERO {
             return Err(AmountError::NotPositive);
+        }
+        if price > MAX_PRICE {
+            return Err(AmountError::TooLarge);
         }
         if !(price % self.tick_size).is_zero() {
             return Err(AmountError::OffTick {

@@ -51,8 +51,8 @@ pub fn quote(
     maintenance_fee: Option<Decimal>,
 ) -> Option<Quote> {
     let unit_days = units.checked_mul(Decimal::from(market.tenor_days))?;
-    let cost = asset.round(unit_days.checked_mul(price)?);
-    let buyer_fee = asset.round(cost.checked_mul(market.buyer_fee)?);
+    let cost = market.cost(asset, units, price)?;
+    let buyer_fee = market.buyer_fee_on(asset, cost)?;
     let total = cost + buyer_fee;
     let expected_revenue = asset.round(unit_days.checked_mul(hashprice.unwrap_or_default())?);
     let maintenance = asset.round(unit_days.checked_mul(maintenance_fee.unwrap_or_default())?);

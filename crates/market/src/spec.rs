@@ -1,13 +1,14 @@
 //! A market's terms as the order path needs them: integer ticks and lots for the
-//! book, and the money of a fill — cost, buyer fee, the hold a bid sets aside.
+//! book, and the money of a fill — cost, buyer fee, the hold a bid sets aside —
+//! computed by the contracts crate (the one home of those formulas).
 //!
-//! cost = hash rate (display units) × tenor days × price, rounded *down* to the
-//! asset's places; fee = cost × fee rate, rounded down. Rounding down makes parts
-//! never exceed their whole: the holds for parts of an order add up to at most the
-//! order's hold, so the last fill or release takes exactly what is left.
+//! Amounts round down to the asset's places, so parts never exceed their whole: the
+//! holds for parts of an order add up to at most the order's hold, and the last fill
+//! or release takes exactly what is left.
 
+use hashmarket_contracts::{Asset, Market};
 use rust_decimal::prelude::ToPrimitive;
-use rust_decimal::{Decimal, RoundingStrategy};
+use rust_decimal::Decimal;
 
 /// One market: an algorithm and a tenor, with its published limits and fees.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,20 +21,16 @@ pub struct MarketTerms {
     pub tenor_days: u32,
     /// Quote asset, e.g. `BTC`.
     pub asset: String,
-    /// The asset's decimal places.
-    pub asset_decimals: u32,
     /// H/s in one display unit (1 TH/s = 10^12 H/s): a power of ten.
     pub unit_hs: i64,
     /// Smallest price step.
     pub tick: Decimal,
     /// Hash rate step, in H/s; every order is a whole number of steps.
     pub step_hs: i64,
-    /// Smallest order, in H/s.
-    pub min_hs: i64,
-    /// Buyer fee as a fraction (0.03 = 3%), charged on top of the cost.
-    pub buyer_fee_rate: Decimal,
-    /// Seller fee as a fraction, taken from what the seller is paid.
-    pub seller_fee_rate: Decimal,
+    /// The catalog's market, for its formulas.
+    pub market: Market,
+    /// The quote asset, for its rounding.
+    pub quote: Asset,
 }
 
 impl MarketTerms {
@@ -50,13 +47,11 @@ impl MarketTerms {
                     algorithm: m.algorithm.clone(),
                     tenor_days: m.tenor_days,
                     asset: asset.id.clone(),
-                    asset_decimals: asset.decimals,
                     unit_hs: i64::try_from(algorithm.unit.hs()).ok()?,
                     tick: m.tick_size,
                     step_hs: i64::try_from(m.hash_rate_step_hs).ok()?,
-                    min_hs: i64::try_from(m.min_hash_rate_hs).ok()?,
-                    buyer_fee_rate: m.buyer_fee,
-                    seller_fee_rate: m.seller_fee,
+                    market: m.clone(),
+                    quote: asset.clone(),
                 })
             })
             .collect()
@@ -89,19 +84,24 @@ impl MarketTerms {
         Decimal::from(hash_rate_hs) / Decimal::from(self.unit_hs)
     }
 
-    /// Rounds an amount down to the asset's places.
-    pub fn round_amount(&self, amount: Decimal) -> Decimal {
-        amount.round_dp_with_strategy(self.asset_decimals, RoundingStrategy::ToZero)
-    }
-
-    /// A contract's cost: display units × days × price, rounded down.
+    /// A contract's cost: display units × days × price, rounded down. Prices are
+    /// bounded (`MAX_PRICE`) and hash rates fit `i64`, so this cannot overflow.
     pub fn cost(&self, hash_rate_hs: i64, price: Decimal) -> Decimal {
-        self.round_amount(self.display_units(hash_rate_hs) * Decimal::from(self.tenor_days) * price)
+        let cost = self
+            .market
+            .cost(&self.quote, self.display_units(hash_rate_hs), price);
+        cost.unwrap_or_else(|| {
+            panic!(
+                "cost overflow: {hash_rate_hs} H/s at {price} in {}",
+                self.id
+            )
+        })
     }
 
     /// The buyer fee on a cost, rounded down.
     pub fn buyer_fee(&self, cost: Decimal) -> Decimal {
-        self.round_amount(cost * self.buyer_fee_rate)
+        let fee = self.market.buyer_fee_on(&self.quote, cost);
+        fee.unwrap_or_else(|| panic!("fee overflow on {cost} in {}", self.id))
     }
 
     /// What a bid of `hash_rate_hs` at `price` holds: its worst-case cost plus fee.
@@ -117,19 +117,11 @@ mod tests {
     use std::str::FromStr;
 
     pub(crate) fn sha256_30d() -> MarketTerms {
-        MarketTerms {
-            id: "sha256-30d".into(),
-            algorithm: "sha256".into(),
-            tenor_days: 30,
-            asset: "BTC".into(),
-            asset_decimals: 8,
-            unit_hs: 1_000_000_000_000,
-            tick: Decimal::from_str("0.00000001").unwrap(),
-            step_hs: 1_000_000_000_000,
-            min_hs: 1_000_000_000_000,
-            buyer_fee_rate: Decimal::from_str("0.03").unwrap(),
-            seller_fee_rate: Decimal::from_str("0.02").unwrap(),
-        }
+        let catalog = hashmarket_contracts::Catalog::default();
+        MarketTerms::from_catalog(&catalog)
+            .into_iter()
+            .find(|t| t.id == "sha256-30d")
+            .unwrap()
     }
 
     fn d(s: &str) -> Decimal {

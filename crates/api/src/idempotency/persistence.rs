@@ -16,6 +16,28 @@ pub const IN_FLIGHT_LOCK_SECS: i64 = 60;
 /// How long completed records are kept (API.md: at least 24 h).
 pub const RETENTION_HOURS: i64 = 48;
 
+/// How often completed records past their retention are deleted.
+pub const RETENTION_SWEEP_SECS: u64 = 3600;
+
+/// Starts the cleanup job: every [`RETENTION_SWEEP_SECS`], completed records older
+/// than [`RETENTION_HOURS`] are deleted (in-flight ones expire by their lock).
+pub fn spawn_retention(store: std::sync::Arc<dyn Store>) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(RETENTION_SWEEP_SECS));
+        loop {
+            every.tick().await;
+            let cutoff = Utc::now() - Duration::hours(RETENTION_HOURS);
+            match store.purge_idempotency_keys(cutoff).await {
+                Ok(0) => {}
+                Ok(purged) => tracing::info!(purged, "old idempotency records deleted"),
+                Err(err) => {
+                    tracing::warn!(error = %err, "idempotency cleanup failed; retrying next sweep")
+                }
+            }
+        }
+    });
+}
+
 /// A claimed key: the request may do its work and must complete or release it.
 #[derive(Debug, Clone)]
 pub struct Claimed {
