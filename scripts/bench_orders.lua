@@ -7,7 +7,8 @@ for token in string.gmatch(os.getenv("TOKENS") or "", "[^,]+") do
 end
 local markets = {"sha256-1d", "sha256-7d", "sha256-30d", "sha256-90d", "sha256-180d", "sha256-365d"}
 local counter = 0
-local thread_id = 0
+-- `thread_id` is a global: wrk's setup() sets it in each thread's own Lua state.
+thread_id = 0
 local next_thread = 0
 
 function setup(thread)
@@ -31,11 +32,6 @@ function request()
     ["Idempotency-Key"] = key,
   }
   return wrk.format("POST", "/v1/orders", headers, body)
-end
-
-local statuses = {}
-function response(status, headers, body)
-  statuses[status] = (statuses[status] or 0) + 1
 end
 
 function done(summary, latency, requests)
