@@ -44,6 +44,7 @@ impl Application {
     /// Rebuilds the books of the markets this node can own, binds `config.bind`
     /// and builds the server over `store`.
     pub async fn build(config: ServerConfig, store: Arc<dyn Store>) -> anyhow::Result<Application> {
+        config.catalog.validate()?;
         let catalog = ApiCatalog::new(config.catalog.clone());
         let terms = MarketTerms::from_catalog(catalog.catalog());
         let markets = Markets::start(terms, store.clone(), config.clock.clone()).await?;

@@ -199,6 +199,67 @@ pub struct Catalog {
     pub markets: BTreeMap<String, Market>,
 }
 
+/// Why a catalog is not usable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("catalog: {0}")]
+pub struct CatalogError(pub String);
+
+impl Catalog {
+    /// The contract lengths offered, in days, ascending.
+    pub fn tenors_days(&self) -> Vec<u32> {
+        let tenors: std::collections::BTreeSet<u32> =
+            self.markets.values().map(|m| m.tenor_days).collect();
+        tenors.into_iter().collect()
+    }
+
+    /// Checks that every market names a known algorithm and asset, is called
+    /// `<algorithm>-<days>d`, has a positive tenor, tick and step, a minimum that is a
+    /// whole number of steps, a tick within the asset's places, and fees in [0, 1).
+    pub fn validate(&self) -> Result<(), CatalogError> {
+        let fail = |what: String| Err(CatalogError(what));
+        for (id, a) in &self.algorithms {
+            if *id != a.id || !self.assets.contains_key(&a.coin) {
+                return fail(format!(
+                    "algorithm {id}: id mismatch or unknown coin {}",
+                    a.coin
+                ));
+            }
+        }
+        for (id, m) in &self.markets {
+            let Some(asset) = self.assets.get(&m.quote_asset) else {
+                return fail(format!("market {id}: unknown asset {}", m.quote_asset));
+            };
+            if !self.algorithms.contains_key(&m.algorithm) {
+                return fail(format!("market {id}: unknown algorithm {}", m.algorithm));
+            }
+            if *id != m.id
+                || m.id != format!("{}-{}d", m.algorithm, m.tenor_days)
+                || m.tenor_days == 0
+            {
+                return fail(format!(
+                    "market {id}: must be called <algorithm>-<days>d with days > 0"
+                ));
+            }
+            if m.tick_size <= Decimal::ZERO || m.tick_size.scale() > asset.decimals {
+                return fail(format!(
+                    "market {id}: tick must be positive within {} places",
+                    asset.decimals
+                ));
+            }
+            if m.hash_rate_step_hs == 0 || m.min_hash_rate_hs % m.hash_rate_step_hs != 0 {
+                return fail(format!(
+                    "market {id}: step must be positive and divide the minimum"
+                ));
+            }
+            let fee_ok = |f: Decimal| f >= Decimal::ZERO && f < Decimal::ONE;
+            if !fee_ok(m.buyer_fee) || !fee_ok(m.seller_fee) {
+                return fail(format!("market {id}: fees must be in [0, 1)"));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// The default contract lengths, in days.
 pub const DEFAULT_TENORS_DAYS: [u32; 6] = [1, 7, 30, 90, 180, 365];
 
@@ -279,6 +340,25 @@ mod tests {
         assert_eq!(c.algorithms["sha256"].unit, Unit::Th);
         assert_eq!(c.markets["sha256-30d"].quote_asset, "BTC");
         assert_eq!(c.markets["randomx-365d"].tick_size, d("0.000000000001"));
+    }
+
+    #[test]
+    fn the_default_catalog_is_valid_and_broken_ones_are_named() {
+        let c = Catalog::default();
+        assert_eq!(c.validate(), Ok(()));
+        assert_eq!(c.tenors_days(), DEFAULT_TENORS_DAYS.to_vec());
+        let mut bad = c.clone();
+        bad.markets.get_mut("sha256-30d").unwrap().tick_size = d("0.000000001");
+        assert!(bad.validate().unwrap_err().0.contains("sha256-30d"));
+        let mut bad = c.clone();
+        bad.markets.get_mut("sha256-7d").unwrap().buyer_fee = d("1.5");
+        assert!(bad.validate().is_err());
+        let mut bad = c.clone();
+        bad.markets.get_mut("scrypt-1d").unwrap().hash_rate_step_hs = 0;
+        assert!(bad.validate().is_err());
+        let mut bad = c;
+        bad.assets.remove("LTC");
+        assert!(bad.validate().is_err());
     }
 
     #[test]

@@ -19,7 +19,7 @@ pub mod lifecycle;
 pub mod quote;
 pub mod schedule;
 
-pub use catalog::{Algorithm, AmountError, Asset, Catalog, Market, RuleError};
+pub use catalog::{Algorithm, AmountError, Asset, Catalog, CatalogError, Market, RuleError};
 pub use hash_rate::{HashRate, HashRateError, Unit};
 pub use lifecycle::ContractStatus;
 pub use quote::{quote, Quote};

@@ -21,6 +21,7 @@ use chrono::Duration;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
+use hashmarket_contracts::ContractStatus;
 use hashmarket_store::market::{ContractRow, OrderRow, OPERATOR_ID};
 use hashmarket_store::{Store, StoreError};
 
@@ -415,7 +416,12 @@ impl Execution {
             tenor_days: self.terms.tenor_days as i32,
             starts_at: now,
             ends_at: now + Duration::days(i64::from(self.terms.tenor_days)),
-            status: "active".to_string(),
+            // The contract starts at the fill: pending → active at once.
+            status: ContractStatus::Pending
+                .transition(ContractStatus::Active)
+                .expect("pending → active is allowed")
+                .as_str()
+                .to_string(),
             released_to_seller: Decimal::ZERO,
             refunded_to_buyer: Decimal::ZERO,
             mining_revenue: Decimal::ZERO,
