@@ -1,10 +1,7 @@
-//! Accounts, transfer kinds, the balance rule, and the operator's credits.
+//! The ledger as the order path stores it: accounts as rows, the ledger crate's
+//! rules applied to them, and the operator's credits.
 //!
-//! Sign convention: an account's balance is credits − debits; a transfer `from → to`
-//! debits `from` and credits `to` by a strictly positive amount, so per asset the
-//! balances of all accounts always sum to zero. No account may go below zero except
-//! the operator's `world` (money that came in from outside) and `mining_revenue`
-//! (what the pool pays, credited to buyers before it arrives).
+//! Sign convention and balance rules: see `hashmarket_ledger`.
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -15,101 +12,24 @@ use hashmarket_store::market::{
 };
 use hashmarket_store::{Store, StoreError};
 
-/// What an account is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Purpose {
-    /// A user's free balance.
-    Available,
-    /// A user's funds held for open bids.
-    OrderHold,
-    /// A user's funds in escrow for running contracts.
-    ContractEscrow,
-    /// A user's funds requested for withdrawal.
-    PendingWithdrawal,
-    /// The operator's fee income.
-    Fees,
-    /// The operator's view of the outside world (deposits in, withdrawals out).
-    World,
-    /// The operator's mining revenue from the pool.
-    MiningRevenue,
-}
+pub use hashmarket_ledger::{Purpose, TransferError, TransferKind};
 
-impl Purpose {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Purpose::Available => "available",
-            Purpose::OrderHold => "order_hold",
-            Purpose::ContractEscrow => "contract_escrow",
-            Purpose::PendingWithdrawal => "pending_withdrawal",
-            Purpose::Fees => "fees",
-            Purpose::World => "world",
-            Purpose::MiningRevenue => "mining_revenue",
-        }
+/// The ledger's key of a stored account (an unknown purpose is treated as one that
+/// may not go negative).
+fn ledger_key(account: &AccountRef) -> hashmarket_ledger::AccountKey {
+    hashmarket_ledger::AccountKey {
+        owner: account.owner_id,
+        asset: account.asset.clone(),
+        purpose: Purpose::parse(&account.purpose).unwrap_or(Purpose::Available),
     }
 }
 
-/// Why money moved (the journal's `kind`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TransferKind {
-    /// Money in from outside (operator credit).
-    Credit,
-    /// A bid's hold.
-    Hold,
-    /// A hold given back (cancel, expiry).
-    ReleaseHold,
-    /// A fill: the contract's cost into escrow.
-    Fill,
-    /// The buyer fee of a fill.
-    BuyerFee,
-    /// Price improvement of a fill back to available.
-    PriceImprovement,
-}
-
-impl TransferKind {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TransferKind::Credit => "credit",
-            TransferKind::Hold => "hold",
-            TransferKind::ReleaseHold => "release_hold",
-            TransferKind::Fill => "fill",
-            TransferKind::BuyerFee => "fee",
-            TransferKind::PriceImprovement => "price_improvement",
-        }
-    }
-}
-
-/// Why a transfer is refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum TransferError {
-    /// Amounts are strictly positive.
-    #[error("amount {0} is not positive")]
-    NotPositive(Decimal),
-    /// Both sides must be of one asset.
-    #[error("asset mismatch: {0} vs {1}")]
-    AssetMismatch(String, String),
-    /// Debit and credit are the same account.
-    #[error("a transfer needs two different accounts")]
-    SameAccount,
-    /// The debited account would go below zero.
-    #[error("{account} would go to {after}")]
-    WouldGoNegative {
-        /// The account, as `owner/asset/purpose`.
-        account: String,
-        /// The balance it would have.
-        after: Decimal,
-    },
-}
-
-/// Whether an account may hold a negative balance.
+/// Whether an account may hold a negative balance (the ledger's rule).
 pub fn may_go_negative(account: &AccountRef) -> bool {
-    account.owner_id == OPERATOR_ID
-        && (account.purpose == Purpose::World.as_str()
-            || account.purpose == Purpose::MiningRevenue.as_str())
+    ledger_key(account).may_go_negative()
 }
 
-/// Checks a transfer of `amount` from `from` (balance `from_balance`) to `to` and
+/// Checks a transfer between two stored accounts with the ledger's rules and
 /// returns both balances after it.
 pub fn check_transfer(
     from: &AccountRef,
@@ -118,26 +38,13 @@ pub fn check_transfer(
     to_balance: Decimal,
     amount: Decimal,
 ) -> Result<(Decimal, Decimal), TransferError> {
-    if amount <= Decimal::ZERO {
-        return Err(TransferError::NotPositive(amount));
-    }
-    if from.asset != to.asset {
-        return Err(TransferError::AssetMismatch(
-            from.asset.clone(),
-            to.asset.clone(),
-        ));
-    }
-    if from == to {
-        return Err(TransferError::SameAccount);
-    }
-    let after = from_balance - amount;
-    if after < Decimal::ZERO && !may_go_negative(from) {
-        return Err(TransferError::WouldGoNegative {
-            account: format!("{}/{}/{}", from.owner_id, from.asset, from.purpose),
-            after,
-        });
-    }
-    Ok((after, to_balance + amount))
+    hashmarket_ledger::check_transfer(
+        &ledger_key(from),
+        from_balance,
+        &ledger_key(to),
+        to_balance,
+        amount,
+    )
 }
 
 /// An operator's credit to a user.
@@ -246,12 +153,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_world_and_mining_revenue_may_go_negative() {
+    fn stored_accounts_follow_the_ledger_rules() {
         let user = Uuid::now_v7();
         let world = account(OPERATOR_ID, "BTC", Purpose::World);
         let fees = account(OPERATOR_ID, "BTC", Purpose::Fees);
         let available = account(user, "BTC", Purpose::Available);
         let one = Decimal::ONE;
+        assert!(may_go_negative(&world) && !may_go_negative(&fees) && !may_go_negative(&available));
         assert_eq!(
             check_transfer(&world, Decimal::ZERO, &available, Decimal::ZERO, one),
             Ok((-one, one))
@@ -259,33 +167,6 @@ mod tests {
         assert!(matches!(
             check_transfer(&available, Decimal::ZERO, &fees, Decimal::ZERO, one),
             Err(TransferError::WouldGoNegative { .. })
-        ));
-        assert!(matches!(
-            check_transfer(&fees, Decimal::ZERO, &available, Decimal::ZERO, one),
-            Err(TransferError::WouldGoNegative { .. })
-        ));
-        assert_eq!(
-            check_transfer(&available, one, &fees, Decimal::ZERO, one),
-            Ok((Decimal::ZERO, one))
-        );
-    }
-
-    #[test]
-    fn transfers_are_positive_single_asset_between_two_accounts() {
-        let a = account(Uuid::now_v7(), "BTC", Purpose::Available);
-        let b = account(Uuid::now_v7(), "LTC", Purpose::Available);
-        let ten = Decimal::TEN;
-        assert!(matches!(
-            check_transfer(&a, ten, &a, ten, Decimal::ONE),
-            Err(TransferError::SameAccount)
-        ));
-        assert!(matches!(
-            check_transfer(&a, ten, &b, ten, Decimal::ONE),
-            Err(TransferError::AssetMismatch(..))
-        ));
-        assert!(matches!(
-            check_transfer(&a, ten, &b, ten, Decimal::ZERO),
-            Err(TransferError::NotPositive(_))
         ));
     }
 }
