@@ -14,8 +14,8 @@ use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use hashmarket_store::market::{
-    AccountRef, ContractRow, EntryRecord, IdempotencyCompletion, OrderRow, RigRow, TransferRecord,
-    UnitOfWork,
+    AccountRef, ContractRow, EntryRecord, IdempotencyClaim, IdempotencyRecord, OrderRow, RigRow,
+    TransferRecord, UnitOfWork,
 };
 use hashmarket_store::StoreError;
 
@@ -40,7 +40,7 @@ pub struct Batch {
     orders: BTreeMap<Uuid, OrderRow>,
     contracts: Vec<ContractRow>,
     rigs: BTreeMap<Uuid, RigRow>,
-    completions: Vec<IdempotencyCompletion>,
+    records: Vec<IdempotencyRecord>,
 }
 
 impl Batch {
@@ -55,7 +55,7 @@ impl Batch {
             orders: BTreeMap::new(),
             contracts: Vec::new(),
             rigs: BTreeMap::new(),
-            completions: Vec::new(),
+            records: Vec::new(),
         }
     }
 
@@ -70,6 +70,8 @@ impl Batch {
             .iter()
             .filter(|a| !self.balances.contains_key(*a))
             .cloned()
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
             .collect();
         if missing.is_empty() {
             return Ok(());
@@ -163,9 +165,17 @@ impl Batch {
         self.contracts.push(contract);
     }
 
+    /// What existing records say about `(principal, key, fingerprint)` requests.
+    pub async fn find_idempotency(
+        &mut self,
+        wanted: &[(String, String, String)],
+    ) -> Result<Vec<(String, String, IdempotencyClaim)>, StoreError> {
+        self.work.find_idempotency_keys(wanted).await
+    }
+
     /// Records a finished request's answer, written with its effect.
-    pub fn complete(&mut self, completion: IdempotencyCompletion) {
-        self.completions.push(completion);
+    pub fn record(&mut self, record: IdempotencyRecord) {
+        self.records.push(record);
     }
 
     /// Writes everything and commits.
@@ -187,7 +197,7 @@ impl Batch {
                 .set_rig_usage(rig.id, rig.offered_hs, rig.contracted_hs)
                 .await?;
         }
-        self.work.complete_idempotency(&self.completions).await?;
+        self.work.insert_idempotency_records(&self.records).await?;
         self.work.commit().await
     }
 }

@@ -4,7 +4,7 @@ use rust_decimal::Decimal;
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
-use hashmarket_store::market::{ContractRow, IdempotencyCompletion, OrderRow};
+use hashmarket_store::market::{ContractRow, OrderRow};
 
 /// Buy (bid) or sell (ask).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,6 +118,20 @@ pub enum OrderError {
     /// The batch could not be committed; nothing was written. Retry (same key).
     #[error("the order could not be committed: {0}")]
     Unavailable(String),
+    /// This Idempotency-Key was used before with this payload: its stored answer.
+    #[error("replay of an earlier answer")]
+    Replay {
+        /// Stored status.
+        status: u16,
+        /// Stored body.
+        body: String,
+    },
+    /// This Idempotency-Key is being used by another request right now.
+    #[error("a request with this Idempotency-Key is in flight")]
+    IdempotencyInFlight,
+    /// This Idempotency-Key was used with a different payload.
+    #[error("this Idempotency-Key was used with a different payload")]
+    IdempotencyMismatch,
 }
 
 /// The outcome of an accepted command: the order as it now stands and the
@@ -130,10 +144,20 @@ pub struct OrderOutcome {
     pub contracts: Vec<ContractRow>,
 }
 
-/// Builds the idempotency record once the outcome is known, so that it can be
-/// written in the same transaction as the effect.
-pub type CompletionFn =
-    Box<dyn FnOnce(&Result<OrderOutcome, OrderError>) -> Option<IdempotencyCompletion> + Send>;
+/// The Idempotency-Key of a request, checked and recorded by the sequencer inside
+/// the batch that makes the effect — no separate claim, no extra commit.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct IdempotencyRequest {
+    /// The principal's namespace.
+    pub principal: String,
+    /// The client's key.
+    pub key: String,
+    /// The payload fingerprint.
+    pub fingerprint: String,
+}
+
+/// Renders the answer body of an accepted order, stored with it for replays.
+pub type RenderFn = Box<dyn FnOnce(&OrderOutcome) -> String + Send + Sync>;
 
 /// A command for a sequencer.
 pub enum Command {
@@ -141,8 +165,8 @@ pub enum Command {
     Place {
         /// The order.
         order: NewOrder,
-        /// Makes the idempotency record from the outcome.
-        completion: Option<CompletionFn>,
+        /// Its Idempotency-Key, and how to render the answer stored with it.
+        idempotency: Option<(IdempotencyRequest, RenderFn)>,
         /// Where the answer goes.
         reply: oneshot::Sender<Result<OrderOutcome, OrderError>>,
     },

@@ -190,6 +190,19 @@ impl Execution {
         })
     }
 
+    /// Locks, in one round trip, the accounts of every buyer among `orders`.
+    pub async fn prelock<'a>(
+        &self,
+        batch: &mut Batch,
+        orders: impl Iterator<Item = &'a NewOrder>,
+    ) -> Result<(), StoreError> {
+        let accounts: Vec<_> = orders
+            .filter(|o| o.side == Side::Buy)
+            .flat_map(|o| self.buyer_accounts(o.user_id))
+            .collect();
+        batch.lock(&accounts).await
+    }
+
     /// Checks the buyer can hold the worst case; writes nothing.
     async fn admit_buy(
         &self,

@@ -8,19 +8,19 @@
 //! every command of the batch is answered `Unavailable` (clients retry with the same
 //! idempotency key).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
-use hashmarket_store::market::OrderRow;
+use hashmarket_store::market::{IdempotencyClaim, IdempotencyRecord, OrderRow};
 use hashmarket_store::{MarketLease, Store, StoreError};
 
 use crate::batch::Batch;
 use crate::book::Depth;
 use crate::clock::BusinessClock;
-use crate::command::{Command, CompletionFn, NewOrder, OrderError, OrderOutcome};
+use crate::command::{Command, IdempotencyRequest, NewOrder, OrderError, OrderOutcome, RenderFn};
 use crate::execution::Execution;
 use crate::spec::MarketTerms;
 
@@ -28,6 +28,15 @@ use crate::spec::MarketTerms;
 pub const MAX_BATCH: usize = 256;
 /// Most commands queued for a market before callers wait (back-pressure).
 pub const QUEUE_DEPTH: usize = 4096;
+
+/// What an earlier record of an Idempotency-Key means for a new request.
+fn replay_error(claim: IdempotencyClaim) -> OrderError {
+    match claim {
+        IdempotencyClaim::Replay { status, body } => OrderError::Replay { status, body },
+        IdempotencyClaim::Mismatch => OrderError::IdempotencyMismatch,
+        IdempotencyClaim::InFlight | IdempotencyClaim::Fresh => OrderError::IdempotencyInFlight,
+    }
+}
 
 /// A command's answer, waiting for its batch to commit.
 type Reply = (
@@ -42,17 +51,18 @@ pub struct SequencerHandle {
 }
 
 impl SequencerHandle {
-    /// Places an order; `completion` makes the idempotency record written with it.
+    /// Places an order; with an Idempotency-Key, the key is checked and recorded in
+    /// the same batch as the order, with the answer `render` makes.
     pub async fn place(
         &self,
         order: NewOrder,
-        completion: Option<CompletionFn>,
+        idempotency: Option<(IdempotencyRequest, RenderFn)>,
     ) -> Result<OrderOutcome, OrderError> {
         let (reply, answer) = oneshot::channel();
         self.send(
             Command::Place {
                 order,
-                completion,
+                idempotency,
                 reply,
             },
             answer,
@@ -152,18 +162,40 @@ impl Sequencer {
             Err(err) => return self.fail(commands, replies, err).await,
         };
         let mut batch = Batch::new(work, self.clock.now());
+        let known = match self.prepare(&mut batch, &commands).await {
+            Ok(known) => known,
+            Err(err) => return self.fail(commands, replies, err).await,
+        };
+        let mut keys_in_batch = HashSet::new();
         let mut pending = commands.into_iter();
         while let Some(command) = pending.next() {
-            let (result, completion, reply) = match command {
+            let (result, idempotency, reply) = match command {
                 Command::Depth { levels, reply } => {
                     let _ = reply.send(self.state.depth(levels));
                     continue;
                 }
                 Command::Place {
                     order,
-                    completion,
+                    idempotency,
                     reply,
-                } => (self.state.place(&mut batch, order).await, completion, reply),
+                } => {
+                    if let Some((request, _)) = &idempotency {
+                        let id = (request.principal.clone(), request.key.clone());
+                        let earlier = known.get(&id).cloned().map(replay_error);
+                        let duplicate = !keys_in_batch.insert(id);
+                        if let Some(answer) =
+                            earlier.or(duplicate.then_some(OrderError::IdempotencyInFlight))
+                        {
+                            replies.push((reply, Err(answer)));
+                            continue;
+                        }
+                    }
+                    (
+                        self.state.place(&mut batch, order).await,
+                        idempotency,
+                        reply,
+                    )
+                }
                 Command::Cancel {
                     order_id,
                     user_id,
@@ -184,20 +216,55 @@ impl Sequencer {
                     return self.fail(pending.collect(), replies, err).await;
                 }
             };
-            if let Some(record) = completion.and_then(|make| make(&result)) {
-                batch.complete(record);
+            if let (Ok(outcome), Some((request, render))) = (&result, idempotency) {
+                batch.record(IdempotencyRecord {
+                    principal: request.principal,
+                    key: request.key,
+                    fingerprint: request.fingerprint,
+                    status: 201,
+                    body: render(outcome),
+                    created_at: batch.now(),
+                });
             }
             replies.push((reply, result));
         }
         match batch.commit().await {
             Ok(()) => {
-                self.state.committed();
                 for (reply, result) in replies {
                     let _ = reply.send(result);
                 }
             }
             Err(err) => self.fail(Vec::new(), replies, err).await,
         }
+    }
+
+    /// Before a batch runs: what earlier records say about its idempotency keys (one
+    /// query), and the buyers' accounts locked (one round trip).
+    async fn prepare(
+        &self,
+        batch: &mut Batch,
+        commands: &[Command],
+    ) -> Result<HashMap<(String, String), IdempotencyClaim>, StoreError> {
+        let wanted: Vec<(String, String, String)> = commands
+            .iter()
+            .filter_map(|c| match c {
+                Command::Place {
+                    idempotency: Some((r, _)),
+                    ..
+                } => Some((r.principal.clone(), r.key.clone(), r.fingerprint.clone())),
+                _ => None,
+            })
+            .collect();
+        let known = batch.find_idempotency(&wanted).await?;
+        let orders = commands.iter().filter_map(|c| match c {
+            Command::Place { order, .. } => Some(order),
+            _ => None,
+        });
+        self.state.prelock(batch, orders).await?;
+        Ok(known
+            .into_iter()
+            .map(|(p, k, claim)| ((p, k), claim))
+            .collect())
     }
 
     /// The batch failed to commit: nothing of it happened. Rebuild the book from the

@@ -249,6 +249,24 @@ pub struct IdempotencyCompletion {
     pub body: String,
 }
 
+/// A finished request's record, written in the batch that made its effect (the
+/// order path's idempotency: no claim of its own, no separate commit).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyRecord {
+    /// The principal's namespace.
+    pub principal: String,
+    /// The client's key.
+    pub key: String,
+    /// The payload fingerprint.
+    pub fingerprint: String,
+    /// The HTTP status answered.
+    pub status: u16,
+    /// The body answered.
+    pub body: String,
+    /// When.
+    pub created_at: DateTime<Utc>,
+}
+
 /// What claiming an idempotency key found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IdempotencyClaim {
@@ -340,6 +358,14 @@ pub trait MarketStore: Send + Sync {
     ) -> Result<IdempotencyClaim, StoreError>;
     /// Releases an in-flight claim whose request had no effect (so a retry can run).
     async fn release_idempotency_key(&self, principal: &str, key: &str) -> Result<(), StoreError>;
+    /// What an existing record means for a request with `fingerprint` (`None`: no
+    /// record), read without writing.
+    async fn find_idempotency_key(
+        &self,
+        principal: &str,
+        key: &str,
+        fingerprint: &str,
+    ) -> Result<Option<IdempotencyClaim>, StoreError>;
     /// Deletes completed records created before `before`; returns how many.
     async fn purge_idempotency_keys(&self, before: DateTime<Utc>) -> Result<u64, StoreError>;
 }
@@ -370,6 +396,18 @@ pub trait UnitOfWork: Send {
     async fn upsert_orders(&mut self, orders: &[OrderRow]) -> Result<(), StoreError>;
     /// Inserts new contracts.
     async fn insert_contracts(&mut self, contracts: &[ContractRow]) -> Result<(), StoreError>;
+    /// The existing records among `(principal, key)` pairs, as
+    /// `(principal, key, what it means for fingerprint)`.
+    async fn find_idempotency_keys(
+        &mut self,
+        wanted: &[(String, String, String)],
+    ) -> Result<Vec<(String, String, IdempotencyClaim)>, StoreError>;
+    /// Inserts completed records; a key that exists already fails the transaction
+    /// (so one key can never get two effects).
+    async fn insert_idempotency_records(
+        &mut self,
+        records: &[IdempotencyRecord],
+    ) -> Result<(), StoreError>;
     /// Stores finished requests' answers with the effect.
     async fn complete_idempotency(
         &mut self,

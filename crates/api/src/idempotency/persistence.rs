@@ -94,25 +94,43 @@ pub async fn claim(
             principal: principal.to_string(),
             key: key.clone(),
         })),
-        IdempotencyClaim::Replay { status, body } => Ok(Err(replay(status, body))),
-        IdempotencyClaim::InFlight => Err(Problem::new(
-            StatusCode::CONFLICT,
-            "idempotency-key-in-flight",
-            "Idempotency-Key in flight",
-        )
-        .with_detail("a request with this key is still being processed; retry later")
-        .with_retry_after(1)),
-        IdempotencyClaim::Mismatch => Err(Problem::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "idempotency-key-reused",
-            "Idempotency-Key reused",
-        )
-        .with_detail("this key was used with a different request payload")),
+        other => answer_existing(other).map(Err),
     }
 }
 
+/// The answer to a request whose key has a record already: the stored response
+/// (replay), 409 while in flight, 422 for another payload.
+pub fn answer_existing(claim: IdempotencyClaim) -> Result<HttpResponse, Problem> {
+    match claim {
+        IdempotencyClaim::Replay { status, body } => Ok(replay(status, body)),
+        IdempotencyClaim::InFlight | IdempotencyClaim::Fresh => Err(in_flight()),
+        IdempotencyClaim::Mismatch => Err(reused()),
+    }
+}
+
+/// 409 `idempotency-key-in-flight`.
+pub fn in_flight() -> Problem {
+    Problem::new(
+        StatusCode::CONFLICT,
+        "idempotency-key-in-flight",
+        "Idempotency-Key in flight",
+    )
+    .with_detail("a request with this key is still being processed; retry later")
+    .with_retry_after(1)
+}
+
+/// 422 `idempotency-key-reused`.
+pub fn reused() -> Problem {
+    Problem::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "idempotency-key-reused",
+        "Idempotency-Key reused",
+    )
+    .with_detail("this key was used with a different request payload")
+}
+
 /// The stored answer, marked as a replay.
-fn replay(status: u16, body: String) -> HttpResponse {
+pub fn replay(status: u16, body: String) -> HttpResponse {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
     let content_type = if status.is_success() {
         "application/json"

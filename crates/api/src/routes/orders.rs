@@ -7,12 +7,12 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use hashmarket_market::command::CompletionFn;
+use hashmarket_market::command::{IdempotencyRequest, RenderFn};
 use hashmarket_market::{NewOrder, OrderError, OrderOutcome, Side, TimeInForce};
 use hashmarket_store::market::{OrderQuery, OrderRow};
 
 use crate::auth::{Principal, Scope};
-use crate::idempotency::{self, key::fingerprint, IdempotencyKey};
+use crate::idempotency::{key::fingerprint, persistence, IdempotencyKey};
 use crate::pagination::{Cursor, Page};
 use crate::problem::Problem;
 use crate::state::AppState;
@@ -245,6 +245,12 @@ fn order_problem(err: OrderError) -> Problem {
         )
         .with_detail("this node does not take orders for this market")
         .with_retry_after(1),
+        OrderError::IdempotencyInFlight => persistence::in_flight(),
+        OrderError::IdempotencyMismatch => persistence::reused(),
+        OrderError::Replay { .. } => {
+            tracing::error!("a replay reached the problem mapping");
+            Problem::internal()
+        }
         OrderError::Unavailable(detail) => {
             tracing::warn!(%detail, "order not committed");
             Problem::unavailable("the order was not committed; retry with the same Idempotency-Key")
@@ -270,32 +276,31 @@ pub async fn place_order(
     let input: PlaceOrder = parse_json(&body)?;
     let market = input.market.clone();
     let order = validate(&state, &principal, input)?;
-    let sequencer = state.markets.sequencer(&market).map_err(order_problem)?;
-    let claimed = match idempotency::claim(
-        &*state.store,
-        &principal.scope_key(),
-        &key,
-        &fingerprint(&req, &body),
-    )
-    .await?
-    {
-        Ok(claimed) => claimed,
-        Err(replay) => return Ok(replay),
+    let request = IdempotencyRequest {
+        principal: principal.scope_key(),
+        key: key.as_str().to_string(),
+        fingerprint: fingerprint(&req, &body),
     };
-    let completion: CompletionFn = {
-        let (claimed, state) = (claimed.clone(), state.clone());
-        Box::new(move |result| {
-            let outcome = result.as_ref().ok()?;
-            let body = serde_json::to_value(outcome_view(&state, outcome)).ok()?;
-            Some(claimed.completion(StatusCode::CREATED, &body))
+    // A retry of a finished request is answered from its record, without the sequencer.
+    let earlier = state
+        .store
+        .find_idempotency_key(&request.principal, &request.key, &request.fingerprint)
+        .await
+        .map_err(store_error)?;
+    if let Some(claim) = earlier {
+        return persistence::answer_existing(claim);
+    }
+    let sequencer = state.markets.sequencer(&market).map_err(order_problem)?;
+    let render: RenderFn = {
+        let state = state.clone();
+        Box::new(move |outcome| {
+            serde_json::to_string(&outcome_view(&state, outcome)).unwrap_or_default()
         })
     };
-    match sequencer.place(order, Some(completion)).await {
+    match sequencer.place(order, Some((request, render))).await {
         Ok(outcome) => Ok(HttpResponse::Created().json(outcome_view(&state, &outcome))),
-        Err(err) => {
-            claimed.release(&*state.store).await;
-            Err(order_problem(err))
-        }
+        Err(OrderError::Replay { status, body }) => Ok(persistence::replay(status, body)),
+        Err(err) => Err(order_problem(err)),
     }
 }
 

@@ -115,6 +115,16 @@ fn balance_from_row(row: &PgRow, column: &str) -> Result<AccountBalance, sqlx::E
     })
 }
 
+fn classify_row(fingerprint: &str, row: &PgRow) -> Result<IdempotencyClaim, StoreError> {
+    crate::idempotency::classify(
+        fingerprint,
+        row.try_get("fingerprint")?,
+        row.try_get("state")?,
+        row.try_get::<Option<i32>, _>("response_status")?,
+        row.try_get("response_body")?,
+    )
+}
+
 /// Splits account refs into the three parallel arrays `UNNEST` takes.
 fn account_arrays(accounts: &[AccountRef]) -> (Vec<Uuid>, Vec<String>, Vec<String>) {
     (
@@ -437,6 +447,23 @@ impl MarketStore for PgStore {
         )
     }
 
+    async fn find_idempotency_key(
+        &self,
+        principal: &str,
+        key: &str,
+        fingerprint: &str,
+    ) -> Result<Option<IdempotencyClaim>, StoreError> {
+        let row = sqlx::query(
+            "SELECT fingerprint, state, response_status, response_body FROM idempotency_keys \
+             WHERE principal = $1 AND key = $2",
+        )
+        .bind(principal)
+        .bind(key)
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(|r| classify_row(fingerprint, &r)).transpose()
+    }
+
     async fn release_idempotency_key(&self, principal: &str, key: &str) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM idempotency_keys WHERE principal = $1 AND key = $2 AND state = 'in_flight'")
             .bind(principal)
@@ -630,6 +657,64 @@ impl UnitOfWork for PgWork {
             .execute(&mut *self.tx)
             .await?;
         }
+        Ok(())
+    }
+
+    async fn find_idempotency_keys(
+        &mut self,
+        wanted: &[(String, String, String)],
+    ) -> Result<Vec<(String, String, IdempotencyClaim)>, StoreError> {
+        if wanted.is_empty() {
+            return Ok(Vec::new());
+        }
+        let principals: Vec<&str> = wanted.iter().map(|w| w.0.as_str()).collect();
+        let keys: Vec<&str> = wanted.iter().map(|w| w.1.as_str()).collect();
+        let rows = sqlx::query(
+            "SELECT i.principal, i.key, i.fingerprint, i.state, i.response_status, i.response_body \
+             FROM idempotency_keys i JOIN UNNEST($1::text[], $2::text[]) AS w(principal, key) \
+             ON i.principal = w.principal AND i.key = w.key",
+        )
+        .bind(&principals)
+        .bind(&keys)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        let mut found = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let (principal, key): (String, String) =
+                (row.try_get("principal")?, row.try_get("key")?);
+            let Some(fingerprint) = wanted
+                .iter()
+                .find(|w| w.0 == principal && w.1 == key)
+                .map(|w| &w.2)
+            else {
+                continue;
+            };
+            found.push((principal, key, classify_row(fingerprint, row)?));
+        }
+        Ok(found)
+    }
+
+    async fn insert_idempotency_records(
+        &mut self,
+        records: &[IdempotencyRecord],
+    ) -> Result<(), StoreError> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        sqlx::query(
+            "INSERT INTO idempotency_keys (principal, key, fingerprint, state, response_status, response_body, \
+             created_at, locked_until) \
+             SELECT p, k, f, 'complete', s, b, c, c FROM UNNEST($1::text[], $2::text[], $3::text[], $4::int[], \
+             $5::text[], $6::timestamptz[]) AS r(p, k, f, s, b, c)",
+        )
+        .bind(records.iter().map(|r| r.principal.clone()).collect::<Vec<_>>())
+        .bind(records.iter().map(|r| r.key.clone()).collect::<Vec<_>>())
+        .bind(records.iter().map(|r| r.fingerprint.clone()).collect::<Vec<_>>())
+        .bind(records.iter().map(|r| i32::from(r.status)).collect::<Vec<_>>())
+        .bind(records.iter().map(|r| r.body.clone()).collect::<Vec<_>>())
+        .bind(records.iter().map(|r| r.created_at).collect::<Vec<_>>())
+        .execute(&mut *self.tx)
+        .await?;
         Ok(())
     }
 

@@ -117,6 +117,16 @@ fn balance_from_row(row: &SqliteRow, column: &'static str) -> Result<AccountBala
     })
 }
 
+fn classify_row(fingerprint: &str, row: &SqliteRow) -> Result<IdempotencyClaim, StoreError> {
+    crate::idempotency::classify(
+        fingerprint,
+        row.try_get("fingerprint")?,
+        row.try_get("state")?,
+        row.try_get::<Option<i32>, _>("response_status")?,
+        row.try_get("response_body")?,
+    )
+}
+
 fn all<T>(
     rows: &[SqliteRow],
     f: fn(&SqliteRow) -> Result<T, StoreError>,
@@ -422,6 +432,23 @@ impl MarketStore for SqliteStore {
         )
     }
 
+    async fn find_idempotency_key(
+        &self,
+        principal: &str,
+        key: &str,
+        fingerprint: &str,
+    ) -> Result<Option<IdempotencyClaim>, StoreError> {
+        let row = sqlx::query(
+            "SELECT fingerprint, state, response_status, response_body FROM idempotency_keys \
+             WHERE principal = ?1 AND key = ?2",
+        )
+        .bind(principal)
+        .bind(key)
+        .fetch_optional(self.reader())
+        .await?;
+        row.map(|r| classify_row(fingerprint, &r)).transpose()
+    }
+
     async fn release_idempotency_key(&self, principal: &str, key: &str) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM idempotency_keys WHERE principal = ?1 AND key = ?2 AND state = 'in_flight'")
             .bind(principal)
@@ -580,6 +607,52 @@ impl UnitOfWork for SqliteWork {
             .bind(decimal_text(&c.refunded_to_buyer))
             .bind(decimal_text(&c.mining_revenue))
             .bind(time_text(&c.created_at))
+            .execute(&mut *self.tx)
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn find_idempotency_keys(
+        &mut self,
+        wanted: &[(String, String, String)],
+    ) -> Result<Vec<(String, String, IdempotencyClaim)>, StoreError> {
+        let mut found = Vec::new();
+        for (principal, key, fingerprint) in wanted {
+            let row = sqlx::query(
+                "SELECT fingerprint, state, response_status, response_body FROM idempotency_keys \
+                 WHERE principal = ?1 AND key = ?2",
+            )
+            .bind(principal)
+            .bind(key)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+            if let Some(row) = row {
+                found.push((
+                    principal.clone(),
+                    key.clone(),
+                    classify_row(fingerprint, &row)?,
+                ));
+            }
+        }
+        Ok(found)
+    }
+
+    async fn insert_idempotency_records(
+        &mut self,
+        records: &[IdempotencyRecord],
+    ) -> Result<(), StoreError> {
+        for r in records {
+            sqlx::query(
+                "INSERT INTO idempotency_keys (principal, key, fingerprint, state, response_status, response_body, \
+                 created_at, locked_until) VALUES (?1, ?2, ?3, 'complete', ?4, ?5, ?6, ?6)",
+            )
+            .bind(&r.principal)
+            .bind(&r.key)
+            .bind(&r.fingerprint)
+            .bind(i32::from(r.status))
+            .bind(&r.body)
+            .bind(time_text(&r.created_at))
             .execute(&mut *self.tx)
             .await?;
         }
