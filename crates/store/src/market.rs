@@ -358,14 +358,6 @@ pub trait MarketStore: Send + Sync {
     ) -> Result<IdempotencyClaim, StoreError>;
     /// Releases an in-flight claim whose request had no effect (so a retry can run).
     async fn release_idempotency_key(&self, principal: &str, key: &str) -> Result<(), StoreError>;
-    /// What an existing record means for a request with `fingerprint` (`None`: no
-    /// record), read without writing.
-    async fn find_idempotency_key(
-        &self,
-        principal: &str,
-        key: &str,
-        fingerprint: &str,
-    ) -> Result<Option<IdempotencyClaim>, StoreError>;
     /// Deletes completed records created before `before`; returns how many.
     async fn purge_idempotency_keys(&self, before: DateTime<Utc>) -> Result<u64, StoreError>;
 }

@@ -281,15 +281,8 @@ pub async fn place_order(
         key: key.as_str().to_string(),
         fingerprint: fingerprint(&req, &body),
     };
-    // A retry of a finished request is answered from its record, without the sequencer.
-    let earlier = state
-        .store
-        .find_idempotency_key(&request.principal, &request.key, &request.fingerprint)
-        .await
-        .map_err(store_error)?;
-    if let Some(claim) = earlier {
-        return persistence::answer_existing(claim);
-    }
+    // The sequencer checks the key inside the batch (a retry of a finished request
+    // gets the stored answer from there); no read here, no commit of its own.
     let sequencer = state.markets.sequencer(&market).map_err(order_problem)?;
     let render: RenderFn = {
         let state = state.clone();

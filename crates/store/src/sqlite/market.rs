@@ -432,23 +432,6 @@ impl MarketStore for SqliteStore {
         )
     }
 
-    async fn find_idempotency_key(
-        &self,
-        principal: &str,
-        key: &str,
-        fingerprint: &str,
-    ) -> Result<Option<IdempotencyClaim>, StoreError> {
-        let row = sqlx::query(
-            "SELECT fingerprint, state, response_status, response_body FROM idempotency_keys \
-             WHERE principal = ?1 AND key = ?2",
-        )
-        .bind(principal)
-        .bind(key)
-        .fetch_optional(self.reader())
-        .await?;
-        row.map(|r| classify_row(fingerprint, &r)).transpose()
-    }
-
     async fn release_idempotency_key(&self, principal: &str, key: &str) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM idempotency_keys WHERE principal = ?1 AND key = ?2 AND state = 'in_flight'")
             .bind(principal)
