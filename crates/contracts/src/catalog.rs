@@ -153,6 +153,24 @@ impl Market {
         Some(asset.round(cost.checked_mul(self.buyer_fee)?))
     }
 
+    /// The seller fee taken from `paid` (what is released to the seller), rounded
+    /// down: the seller receives `paid − fee`.
+    pub fn seller_fee_on(&self, asset: &Asset, paid: Decimal) -> Option<Decimal> {
+        Some(asset.round(paid.checked_mul(self.seller_fee)?))
+    }
+
+    /// Maintenance for `units` display units over the tenor at `fee_per_unit_day`,
+    /// rounded down.
+    pub fn maintenance(
+        &self,
+        asset: &Asset,
+        units: Decimal,
+        fee_per_unit_day: Decimal,
+    ) -> Option<Decimal> {
+        let unit_days = units.checked_mul(Decimal::from(self.tenor_days))?;
+        Some(asset.round(unit_days.checked_mul(fee_per_unit_day)?))
+    }
+
     /// Checks a price: positive, at most [`MAX_PRICE`], on the tick, within the
     /// asset's places.
     pub fn check_price(&self, asset: &Asset, text: &str) -> Result<Decimal, AmountError> {
@@ -359,6 +377,22 @@ mod tests {
         let mut bad = c;
         bad.assets.remove("LTC");
         assert!(bad.validate().is_err());
+    }
+
+    #[test]
+    fn fees_round_down_in_one_place() {
+        let c = Catalog::default();
+        let (m, btc) = (&c.markets["sha256-30d"], &c.assets["BTC"]);
+        assert_eq!(m.cost(btc, d("40"), d("0.0000005")), Some(d("0.0006")));
+        assert_eq!(m.buyer_fee_on(btc, d("0.0006")), Some(d("0.000018")));
+        // 2% of 0.00000049 = 0.0000000098 → 0.00000000 (down): the seller keeps it all.
+        assert_eq!(m.seller_fee_on(btc, d("0.00000049")), Some(d("0")));
+        assert_eq!(m.seller_fee_on(btc, d("0.0006")), Some(d("0.000012")));
+        assert_eq!(
+            m.maintenance(btc, d("10"), d("0.0000001")),
+            Some(d("0.00003"))
+        );
+        assert_eq!(m.cost(btc, Decimal::MAX, Decimal::MAX), None);
     }
 
     #[test]

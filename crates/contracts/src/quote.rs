@@ -55,7 +55,7 @@ pub fn quote(
     let buyer_fee = market.buyer_fee_on(asset, cost)?;
     let total = cost + buyer_fee;
     let expected_revenue = asset.round(unit_days.checked_mul(hashprice.unwrap_or_default())?);
-    let maintenance = asset.round(unit_days.checked_mul(maintenance_fee.unwrap_or_default())?);
+    let maintenance = market.maintenance(asset, units, maintenance_fee.unwrap_or_default())?;
     let net = expected_revenue - total - maintenance;
     let breakeven_hashprice = if unit_days.is_zero() {
         Decimal::ZERO
