@@ -338,6 +338,7 @@ async fn credits_are_idempotent_and_operator_only(app: TestApp) {
         ("amount", json!("0")),
         ("amount", json!("0.000000001")),
         ("asset", json!("DOGE")),
+        ("user_id", json!(Uuid::now_v7())),
     ] {
         let mut bad = body.clone();
         bad[field] = value;

@@ -218,6 +218,15 @@ pub async fn credit(
             "must be 1 to 200 characters",
         ));
     }
+    if state
+        .store
+        .user(input.user_id)
+        .await
+        .map_err(store_error)?
+        .is_none()
+    {
+        return Err(Problem::validation("user_id", "no such user"));
+    }
     let claimed = match idempotency::claim(
         &*state.store,
         &principal.scope_key(),
