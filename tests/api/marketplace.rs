@@ -561,3 +561,46 @@ async fn a_second_server_on_the_same_database_takes_no_orders_for_owned_markets(
     // And the first server takes the order.
     assert_eq!(order(&app, &c.buyer, body).await.status().as_u16(), 201);
 }
+
+mod supervision {
+    use super::*;
+
+    /// Runs one statement on the database behind the server's back.
+    async fn tamper(app: &TestApp, sql: &str) {
+        use sqlx::{Connection, Executor};
+        match app.db.backend {
+            hashmarket_store::Backend::Postgres => {
+                let mut c = sqlx::PgConnection::connect(&app.db.url).await.unwrap();
+                c.execute(sql).await.unwrap();
+            }
+            hashmarket_store::Backend::Sqlite => {
+                let mut c = sqlx::SqliteConnection::connect(&app.db.url).await.unwrap();
+                c.execute(sql).await.unwrap();
+            }
+        }
+    }
+
+    async fn a_broken_invariant_fails_the_batch_not_the_market(app: TestApp) {
+        let c = cast(&app).await;
+        order(&app, &c.seller, sell(&c.rig_id, "10 TH/s", "0.00000050")).await;
+        // Corruption from outside: the resting ask's rig disappears.
+        tamper(
+            &app,
+            &format!(
+                "UPDATE rigs SET deleted_at = created_at WHERE id = '{}'",
+                c.rig_id
+            ),
+        )
+        .await;
+        let crossing = order(&app, &c.buyer, buy("10 TH/s", "0.00000050")).await;
+        assert_problem(crossing, 503, "unavailable").await;
+        // Nothing of the failed batch was written, and the market still takes orders.
+        let resting = order(&app, &c.buyer, buy("1 TH/s", "0.00000040")).await;
+        assert_eq!(resting.status().as_u16(), 201);
+        let b = balances(&app, &c.buyer).await;
+        assert_eq!(b["held"], "0.00001236");
+        assert_ledger_sums_to_zero(&app).await;
+    }
+
+    on_both_backends!(a_broken_invariant_fails_the_batch_not_the_market);
+}

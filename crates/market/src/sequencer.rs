@@ -9,7 +9,10 @@
 //! idempotency key).
 
 use std::collections::{HashMap, HashSet};
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+
+use futures_util::FutureExt;
 
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
@@ -149,7 +152,16 @@ impl Sequencer {
     async fn run(mut self, mut rx: mpsc::Receiver<Command>) {
         let mut commands = Vec::with_capacity(MAX_BATCH);
         while rx.recv_many(&mut commands, MAX_BATCH).await > 0 {
-            self.process(std::mem::take(&mut commands)).await;
+            let batch = std::mem::take(&mut commands);
+            // An invariant assertion failing is a bug, not bad input; it must not take
+            // the market down. The batch's transaction rolls back as it unwinds, its
+            // callers see the reply channels close (503, retry-safe), and the book is
+            // rebuilt from what is committed.
+            let outcome = AssertUnwindSafe(self.process(batch)).catch_unwind().await;
+            if outcome.is_err() {
+                tracing::error!(market = %self.terms.id, "a batch panicked; rebuilding the book from the database");
+                self.rebuild().await;
+            }
         }
         tracing::info!(market = %self.terms.id, "sequencer stopped");
     }
@@ -285,6 +297,11 @@ impl Sequencer {
                 }
             }
         }
+        self.rebuild().await;
+    }
+
+    /// Replaces the in-memory book with the one the database holds.
+    async fn rebuild(&mut self) {
         match Execution::recover(self.terms.clone(), &*self.store).await {
             Ok(state) => self.state = state,
             Err(err) => {
