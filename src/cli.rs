@@ -5,7 +5,10 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use hashmarket_api::config::{DEFAULT_BIND, DEFAULT_BODY_LIMIT_BYTES};
+use hashmarket_api::config::{DEFAULT_BIND, DEFAULT_BODY_LIMIT_BYTES, DEFAULT_MASTER_KEY_FILE};
+use hashmarket_api::crypto::{MasterKey, MasterKeySource};
+use hashmarket_api::mail::MailConfig;
+use hashmarket_api::ratelimit::{Rate, RateLimitConfig};
 use hashmarket_api::{Application, ServerConfig};
 use hashmarket_market::clock::SIMULATED_CLOCK_SETTING;
 use hashmarket_market::BusinessClock;
@@ -44,6 +47,9 @@ enum Command {
     /// Manage users (`user create --email E --password P --role operator`).
     #[command(subcommand)]
     User(crate::commands::user::UserCommand),
+    /// Print the HM-* headers (and the string-to-sign) for a signed API request,
+    /// to debug a client's signatures or to sign a request from a shell.
+    Sign(crate::commands::sign::SignArgs),
 }
 
 /// Where the data lives.
@@ -94,6 +100,98 @@ struct ServeArgs {
     /// Seconds in-flight requests may run on after SIGTERM/Ctrl-C.
     #[arg(long, env = "HASHMARKET_SHUTDOWN_TIMEOUT_SECS", default_value_t = 30)]
     shutdown_timeout_secs: u64,
+    #[command(flatten)]
+    security: SecurityArgs,
+}
+
+/// Secrets, signatures, rate limits and email.
+#[derive(Debug, Args)]
+struct SecurityArgs {
+    /// Master key sealing API-key and TOTP secrets: 64 hex digits. Unset: read from
+    /// (or generated once into) --master-key-file.
+    #[arg(long, env = "HASHMARKET_MASTER_KEY", hide_env_values = true)]
+    master_key: Option<String>,
+    /// Master key file (default: `hashmarket.master.key` next to the SQLite
+    /// database, or in the working directory for PostgreSQL).
+    #[arg(long, env = "HASHMARKET_MASTER_KEY_FILE")]
+    master_key_file: Option<std::path::PathBuf>,
+    /// Signed requests' timestamps are accepted within ± this many seconds.
+    #[arg(long, env = "HASHMARKET_SIGNATURE_WINDOW_SECS", default_value_t = 30)]
+    signature_window_secs: u64,
+    /// Requests per minute per user (sustained).
+    #[arg(long, env = "HASHMARKET_RATE_LIMIT_USER_PER_MINUTE", default_value_t = RateLimitConfig::default().per_principal.per_minute)]
+    rate_limit_user_per_minute: u32,
+    /// Requests per user allowed at once.
+    #[arg(long, env = "HASHMARKET_RATE_LIMIT_USER_BURST", default_value_t = RateLimitConfig::default().per_principal.burst)]
+    rate_limit_user_burst: u32,
+    /// Requests per minute per client IP (sustained).
+    #[arg(long, env = "HASHMARKET_RATE_LIMIT_IP_PER_MINUTE", default_value_t = RateLimitConfig::default().per_ip.per_minute)]
+    rate_limit_ip_per_minute: u32,
+    /// Requests per client IP allowed at once.
+    #[arg(long, env = "HASHMARKET_RATE_LIMIT_IP_BURST", default_value_t = RateLimitConfig::default().per_ip.burst)]
+    rate_limit_ip_burst: u32,
+    /// SMTP server in lettre's URL form: `smtp://host:25`, `smtp://user:pass@host:587?tls=required`
+    /// (STARTTLS), `smtps://host:465` (TLS). Unset: emails are written to the log.
+    #[arg(long, env = "HASHMARKET_SMTP_URL", hide_env_values = true)]
+    smtp_url: Option<String>,
+    /// The From address of emails.
+    #[arg(
+        long,
+        env = "HASHMARKET_SMTP_FROM",
+        default_value = "hashmarket <no-reply@hashmarket.local>"
+    )]
+    smtp_from: String,
+    /// The public base URL used in links in emails.
+    #[arg(
+        long,
+        env = "HASHMARKET_PUBLIC_URL",
+        default_value = "http://127.0.0.1:8080"
+    )]
+    public_url: String,
+}
+
+impl SecurityArgs {
+    fn master_key(&self, database_url: &str) -> anyhow::Result<MasterKeySource> {
+        if let Some(hex) = &self.master_key {
+            let key = MasterKey::parse_hex(hex)
+                .context("HASHMARKET_MASTER_KEY must be 64 hex digits (32 bytes)")?;
+            return Ok(MasterKeySource::Key(key));
+        }
+        let path = self.master_key_file.clone().unwrap_or_else(|| {
+            let dir = database_url
+                .strip_prefix("sqlite://")
+                .or_else(|| database_url.strip_prefix("sqlite:"))
+                .map(|p| p.split('?').next().unwrap_or(p))
+                .and_then(|p| std::path::Path::new(p).parent().map(|d| d.to_path_buf()))
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or_else(|| std::path::PathBuf::from("."));
+            dir.join(DEFAULT_MASTER_KEY_FILE)
+        });
+        Ok(MasterKeySource::File(path))
+    }
+
+    fn rate_limits(&self) -> RateLimitConfig {
+        RateLimitConfig {
+            per_principal: Rate {
+                per_minute: self.rate_limit_user_per_minute,
+                burst: self.rate_limit_user_burst,
+            },
+            per_ip: Rate {
+                per_minute: self.rate_limit_ip_per_minute,
+                burst: self.rate_limit_ip_burst,
+            },
+            ..RateLimitConfig::default()
+        }
+    }
+
+    fn mail(&self) -> MailConfig {
+        MailConfig {
+            smtp_url: self.smtp_url.clone(),
+            from: self.smtp_from.clone(),
+            public_url: self.public_url.trim_end_matches('/').to_string(),
+            ..MailConfig::default()
+        }
+    }
 }
 
 /// Runs the chosen command.
@@ -103,6 +201,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate(args) => migrate(args).await,
         Command::Verify(args) => verify(args).await,
         Command::User(command) => crate::commands::user::run(command).await,
+        Command::Sign(args) => crate::commands::sign::run(args),
         Command::Version => {
             version();
             Ok(())
@@ -135,6 +234,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         clock,
         jwt_secret: args.jwt_secret.clone(),
         catalog,
+        master_key: args.security.master_key(url)?,
+        signature_window: Duration::from_secs(args.security.signature_window_secs.clamp(1, 3600)),
+        rate_limits: args.security.rate_limits(),
+        mail: args.security.mail(),
     };
     let app = Application::build(config, store.clone())
         .await

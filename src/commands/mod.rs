@@ -1,3 +1,4 @@
 //! Operator commands beyond `serve`, one module each.
 
+pub mod sign;
 pub mod user;

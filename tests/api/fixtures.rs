@@ -19,6 +19,8 @@ pub struct TestUser {
     pub email: String,
     /// Access token.
     pub token: String,
+    /// Refresh token.
+    pub refresh_token: String,
 }
 
 /// Creates a user with `role` (verified or not) and logs them in.
@@ -39,6 +41,7 @@ pub async fn user(app: &TestApp, role: Role, verified: bool) -> TestUser {
         id,
         email,
         token: body["access_token"].as_str().unwrap().to_string(),
+        refresh_token: body["refresh_token"].as_str().unwrap().to_string(),
     }
 }
 

@@ -4,6 +4,9 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use hashmarket_api::crypto::MasterKeySource;
+use hashmarket_api::mail::MailConfig;
+use hashmarket_api::ratelimit::{Rate, RateLimitConfig};
 use hashmarket_api::{Application, ServerConfig};
 use hashmarket_store::testing::TestDatabase;
 use hashmarket_store::{connect, Backend, ConnectOptions, Store};
@@ -64,29 +67,90 @@ impl TestApp {
     /// Waits (up to 10 s) until this server runs the sha256-30d book: the previous
     /// server's sequencers let go of their leases as they wind down.
     pub async fn wait_until_markets_run(&self) {
+        let mut last = String::new();
         for _ in 0..100 {
-            if self
-                .get("/v1/markets/sha256-30d/book")
-                .await
-                .status()
-                .is_success()
-            {
+            let response = self.get("/v1/markets/sha256-30d/book").await;
+            if response.status().is_success() {
                 return;
             }
+            last = format!(
+                "{} {}",
+                response.status(),
+                response.text().await.unwrap_or_default()
+            );
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
-        panic!("the restarted server never took over its markets");
+        panic!("the restarted server never took over its markets; last answer: {last}");
     }
 }
 
-/// The server configuration tests use: port 0, two workers, no signal handling.
+/// The server configuration tests use: port 0, two workers, no signal handling,
+/// a fixed master key, emails logged (mail tests use the SMTP sink, see
+/// [`smtp_config`]), and rate limits high enough that only the rate-limit tests
+/// meet them (every test client is 127.0.0.1).
 pub fn test_config() -> ServerConfig {
+    let generous = Rate {
+        per_minute: 600_000,
+        burst: 10_000,
+    };
     ServerConfig {
         bind: "127.0.0.1:0".to_string(),
         workers: 2,
         handle_signals: false,
+        master_key: MasterKeySource::Key([0x42; 32]),
+        rate_limits: RateLimitConfig {
+            per_principal: generous,
+            per_ip: generous,
+            login_per_account: generous,
+            login_per_ip: generous,
+        },
+        mail: MailConfig {
+            poll_interval: std::time::Duration::from_millis(200),
+            ..MailConfig::default()
+        },
         ..ServerConfig::default()
     }
+}
+
+/// Mail settings that deliver to the SMTP sink the test command starts
+/// (`HASHMARKET_TEST_SMTP_URL`); fails loudly without one.
+pub fn smtp_config() -> MailConfig {
+    let url = std::env::var("HASHMARKET_TEST_SMTP_URL").expect(
+        "HASHMARKET_TEST_SMTP_URL is not set: run the tests with ./scripts/test, which \
+         starts an SMTP sink (or start one with ./scripts/dev-services)",
+    );
+    MailConfig {
+        smtp_url: Some(url),
+        poll_interval: std::time::Duration::from_millis(200),
+        ..MailConfig::default()
+    }
+}
+
+/// The directory the SMTP sink writes received messages into (one `.eml` each).
+pub fn smtp_maildir() -> std::path::PathBuf {
+    std::env::var("HASHMARKET_TEST_MAILDIR")
+        .expect("HASHMARKET_TEST_MAILDIR is not set: run the tests with ./scripts/test")
+        .into()
+}
+
+/// Waits (up to 10 s) for a message to `recipient` in the sink; returns it raw.
+pub async fn wait_for_mail(recipient: &str, subject_part: &str) -> String {
+    let dir = smtp_maildir();
+    for _ in 0..100 {
+        if let Ok(entries) = std::fs::read_dir(&dir) {
+            for entry in entries.flatten() {
+                let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+                if text.contains(recipient) && text.contains(subject_part) {
+                    return text;
+                }
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!(
+        "no email to {recipient} about {subject_part:?} arrived in {}",
+        dir.display()
+    );
 }
 
 /// Starts a server on a fresh database of the given backend.
@@ -166,6 +230,22 @@ pub async fn assert_problem(
 /// Declares one `#[tokio::test]` per backend for each `async fn name(app: TestApp)`.
 #[macro_export]
 macro_rules! on_both_backends {
+    (config = $config:expr; $($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let app = $crate::helpers::spawn_app_with(hashmarket_store::Backend::Sqlite, $config).await;
+                super::$name(app).await;
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let app = $crate::helpers::spawn_app_with(hashmarket_store::Backend::Postgres, $config).await;
+                super::$name(app).await;
+            })*
+        }
+    };
     ($($name:ident),* $(,)?) => {
         mod sqlite {
             $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -4,6 +4,7 @@
 mod fixtures;
 mod helpers;
 
+mod access;
 mod auth;
 mod marketplace;
 mod markets;

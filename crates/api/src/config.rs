@@ -3,11 +3,21 @@
 
 use std::time::Duration;
 
+use std::path::PathBuf;
+
 use hashmarket_contracts::Catalog;
 use hashmarket_market::BusinessClock;
 
+use crate::crypto::MasterKeySource;
+use crate::mail::MailConfig;
+use crate::ratelimit::RateLimitConfig;
+
 /// Default listen address (API.md "Configuration").
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+/// Default window for signed requests' timestamps (±).
+pub const DEFAULT_SIGNATURE_WINDOW: Duration = Duration::from_secs(30);
+/// Default master-key file (the binary puts it next to the SQLite database).
+pub const DEFAULT_MASTER_KEY_FILE: &str = "hashmarket.master.key";
 /// Default largest request body accepted, in bytes.
 pub const DEFAULT_BODY_LIMIT_BYTES: usize = 64 * 1024;
 
@@ -30,6 +40,14 @@ pub struct ServerConfig {
     pub jwt_secret: Option<String>,
     /// Algorithms, assets and markets traded (`--catalog FILE`, else the default).
     pub catalog: Catalog,
+    /// Where the key sealing API-key and TOTP secrets comes from.
+    pub master_key: MasterKeySource,
+    /// How far a signed request's timestamp may be from the server's clock.
+    pub signature_window: Duration,
+    /// Rate limits.
+    pub rate_limits: RateLimitConfig,
+    /// Email delivery.
+    pub mail: MailConfig,
 }
 
 impl Default for ServerConfig {
@@ -43,6 +61,10 @@ impl Default for ServerConfig {
             clock: BusinessClock::Wall,
             jwt_secret: None,
             catalog: Catalog::default(),
+            master_key: MasterKeySource::File(PathBuf::from(DEFAULT_MASTER_KEY_FILE)),
+            signature_window: DEFAULT_SIGNATURE_WINDOW,
+            rate_limits: RateLimitConfig::default(),
+            mail: MailConfig::default(),
         }
     }
 }

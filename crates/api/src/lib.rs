@@ -9,12 +9,15 @@
 pub mod auth;
 pub mod catalog;
 pub mod config;
+pub mod crypto;
 pub mod extractors;
 pub mod idempotency;
+pub mod mail;
 pub mod metrics;
 pub mod middleware;
 pub mod pagination;
 pub mod problem;
+pub mod ratelimit;
 pub mod routes;
 pub mod state;
 pub mod values;
@@ -50,6 +53,10 @@ impl Application {
         let markets = Markets::start(terms, store.clone(), config.clock.clone()).await?;
         let sessions =
             auth::session::SessionKeys::load(&*store, config.jwt_secret.as_deref()).await?;
+        let master_key = crypto::MasterKey::load(&config.master_key)?;
+        let mailer = mail::Mailer::new(config.mail.clone())?;
+        let rate_limits = ratelimit::RateLimits::new(&config.rate_limits);
+        idempotency::persistence::spawn_retention(store.clone());
         let listener = TcpListener::bind(&config.bind)?;
         let local_addr = listener.local_addr()?;
         let state = web::Data::new(AppState {
@@ -59,7 +66,15 @@ impl Application {
             catalog,
             markets,
             sessions,
+            master_key,
+            mailer,
+            rate_limits,
         });
+        // Background work holds the state weakly: it ends when the server has
+        // stopped and dropped it (and with it the markets and their leases).
+        let weak = Arc::downgrade(&state.clone().into_inner());
+        mail::spawn_outbox_worker(weak.clone());
+        spawn_housekeeping(weak);
         let body_limit_bytes = config.body_limit_bytes;
         let mut server = HttpServer::new(move || {
             App::new()
@@ -102,6 +117,25 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
+}
+
+/// How often expired nonces are deleted and idle rate-limit keys forgotten.
+const HOUSEKEEPING_INTERVAL: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Deletes nonces past their window and forgets idle rate-limit state, once a
+/// minute, so neither grows without bound.
+fn spawn_housekeeping(state: std::sync::Weak<AppState>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(HOUSEKEEPING_INTERVAL);
+        loop {
+            tick.tick().await;
+            let Some(state) = state.upgrade() else { return };
+            state.rate_limits.forget_idle();
+            if let Err(err) = state.store.purge_nonces(chrono::Utc::now()).await {
+                tracing::warn!(error = %err, "nonce cleanup failed; retrying next round");
+            }
+        }
+    });
 }
 
 async fn not_found() -> Result<actix_web::HttpResponse, Problem> {

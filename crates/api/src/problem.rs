@@ -39,6 +39,15 @@ pub struct Problem {
     detail: Option<String>,
     errors: Vec<FieldError>,
     retry_after_secs: Option<u64>,
+    /// Rarely used parts, boxed to keep `Result<_, Problem>` small.
+    extra: Option<Box<Extra>>,
+}
+
+/// The rarely used parts of a [`Problem`].
+#[derive(Debug, Clone, Default)]
+struct Extra {
+    string_to_sign: Option<String>,
+    headers: Vec<(&'static str, String)>,
 }
 
 /// The wire form of a [`Problem`] (name it in OpenAPI `body = ProblemWire`).
@@ -61,6 +70,10 @@ pub struct ProblemWire<'a> {
     /// Seconds to wait before retrying (sent as `Retry-After` too).
     #[serde(skip_serializing_if = "Option::is_none")]
     retry_after_secs: Option<u64>,
+    /// `signature-invalid` only: the string the server signed, to compare with
+    /// the one the client signed (it holds nothing secret).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    string_to_sign: Option<&'a str>,
 }
 
 impl Serialize for Problem {
@@ -72,6 +85,10 @@ impl Serialize for Problem {
             detail: self.detail.as_deref(),
             errors: &self.errors,
             retry_after_secs: self.retry_after_secs,
+            string_to_sign: self
+                .extra
+                .as_ref()
+                .and_then(|e| e.string_to_sign.as_deref()),
         }
         .serialize(serializer)
     }
@@ -87,6 +104,7 @@ impl Problem {
             detail: None,
             errors: Vec::new(),
             retry_after_secs: None,
+            extra: None,
         }
     }
 
@@ -123,6 +141,38 @@ impl Problem {
     /// Sets `Retry-After`.
     pub fn with_retry_after(mut self, secs: u64) -> Problem {
         self.retry_after_secs = Some(secs);
+        self
+    }
+
+    /// Adds a response header (e.g. `RateLimit-*`).
+    pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Problem {
+        self.extra
+            .get_or_insert_with(Default::default)
+            .headers
+            .push((name, value.into()));
+        self
+    }
+
+    /// A header added with [`Problem::with_header`] (or `retry-after`).
+    pub fn header(&self, name: &str) -> Option<String> {
+        if name.eq_ignore_ascii_case("retry-after") {
+            if let Some(secs) = self.retry_after_secs {
+                return Some(secs.to_string());
+            }
+        }
+        self.extra
+            .as_ref()?
+            .headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.clone())
+    }
+
+    /// Adds the string-to-sign the server computed (`signature-invalid`).
+    pub fn with_string_to_sign(mut self, string_to_sign: String) -> Problem {
+        self.extra
+            .get_or_insert_with(Default::default)
+            .string_to_sign = Some(string_to_sign);
         self
     }
 
@@ -211,6 +261,9 @@ impl ResponseError for Problem {
         response.insert_header((header::CONTENT_TYPE, PROBLEM_CONTENT_TYPE));
         if let Some(secs) = self.retry_after_secs {
             response.insert_header((header::RETRY_AFTER, secs.to_string()));
+        }
+        for (name, value) in self.extra.iter().flat_map(|e| e.headers.iter()) {
+            response.insert_header((*name, value.as_str()));
         }
         response.json(self)
     }

@@ -10,6 +10,9 @@ use hashmarket_market::Markets;
 use crate::auth::session::SessionKeys;
 use crate::catalog::ApiCatalog;
 use crate::config::ServerConfig;
+use crate::crypto::MasterKey;
+use crate::mail::Mailer;
+use crate::ratelimit::RateLimits;
 
 /// Shared, read-only application state (cloned per worker as `web::Data`).
 pub struct AppState {
@@ -25,4 +28,10 @@ pub struct AppState {
     pub markets: Markets,
     /// Signs and verifies access tokens.
     pub sessions: SessionKeys,
+    /// Seals and opens API-key and TOTP secrets.
+    pub master_key: MasterKey,
+    /// Writes emails to the outbox and wakes the worker.
+    pub mailer: Mailer,
+    /// Per-IP, per-user and login rate limits.
+    pub rate_limits: RateLimits,
 }

@@ -35,6 +35,12 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, Problem> {
     Ok(value)
 }
 
+/// The client's IP address: the TCP peer (a proxy in front should be configured
+/// to keep its own per-client limits; forwarded headers are not trusted).
+pub fn client_ip(req: &actix_web::HttpRequest) -> Option<std::net::IpAddr> {
+    req.peer_addr().map(|addr| addr.ip())
+}
+
 /// A database failure as an answer: 503 when the database is unreachable, else 500.
 /// The detail stays in the logs.
 pub fn store_error(err: StoreError) -> Problem {

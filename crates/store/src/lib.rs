@@ -14,6 +14,7 @@
 
 #![deny(missing_docs)]
 
+pub mod access;
 mod error;
 mod idempotency;
 pub mod identity;
@@ -29,6 +30,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
+pub use access::AccessStore;
 pub use error::StoreError;
 pub use identity::IdentityStore;
 pub use lease::{LeaseStore, MarketLease};
@@ -83,7 +85,7 @@ impl Default for ConnectOptions {
 /// Everything the server persists: the sum of the per-area interfaces.
 #[async_trait]
 pub trait Store:
-    SettingsStore + MarketStore + LeaseStore + IdentityStore + Send + Sync + 'static
+    SettingsStore + MarketStore + LeaseStore + IdentityStore + AccessStore + Send + Sync + 'static
 {
     /// Which engine this is.
     fn backend(&self) -> Backend;

@@ -7,10 +7,11 @@ use argon2::Argon2;
 use chrono::Utc;
 use uuid::Uuid;
 
+use hashmarket_store::access::AccessWrite;
 use hashmarket_store::identity::UserRow;
 use hashmarket_store::{Store, StoreError};
 
-use super::Role;
+use super::{audit, Role};
 
 /// Shortest password accepted, in characters.
 pub const PASSWORD_MIN_CHARS: usize = 12;
@@ -105,7 +106,44 @@ pub async fn password_matches(password: String, hash: String) -> bool {
     .unwrap_or(false)
 }
 
-/// Creates a user after checking email and password.
+/// A new user row after checking email and password (the password hashed).
+pub async fn new_user(
+    email: &str,
+    password: &str,
+    role: Role,
+    verified: bool,
+) -> Result<UserRow, AccountError> {
+    let email = normalise_email(email)?;
+    check_password(password, &email)?;
+    let now = Utc::now();
+    Ok(UserRow {
+        id: Uuid::now_v7(),
+        email,
+        password_hash: hash_password(password.to_string()).await,
+        role: role.as_str().to_string(),
+        email_verified_at: verified.then_some(now),
+        created_at: now,
+    })
+}
+
+/// Inserts `user` with `with` (its audit event, its verification email, ...) in
+/// one transaction; [`AccountError::EmailTaken`] if the email is in use.
+pub async fn insert_user(
+    store: &dyn Store,
+    user: UserRow,
+    with: Vec<AccessWrite>,
+) -> Result<Uuid, AccountError> {
+    let id = user.id;
+    let mut writes = vec![AccessWrite::User(user)];
+    writes.extend(with);
+    match store.write_access(&writes).await {
+        Ok(()) => Ok(id),
+        Err(StoreError::Conflict(_)) => Err(AccountError::EmailTaken),
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// Creates a user after checking email and password (`hashmarket user create`).
 pub async fn create_user(
     store: &dyn Store,
     email: &str,
@@ -113,21 +151,14 @@ pub async fn create_user(
     role: Role,
     verified: bool,
 ) -> Result<Uuid, AccountError> {
-    let email = normalise_email(email)?;
-    check_password(password, &email)?;
-    let now = Utc::now();
-    let user = UserRow {
-        id: Uuid::now_v7(),
-        email,
-        password_hash: hash_password(password.to_string()).await,
-        role: role.as_str().to_string(),
-        email_verified_at: verified.then_some(now),
-        created_at: now,
-    };
-    if !store.insert_user(&user).await? {
-        return Err(AccountError::EmailTaken);
-    }
-    Ok(user.id)
+    let user = new_user(email, password, role, verified).await?;
+    let event = audit::event(
+        audit::kind::USER_CREATED,
+        Some(user.id),
+        None,
+        serde_json::json!({ "by": "cli", "role": role.as_str() }),
+    );
+    insert_user(store, user, vec![AccessWrite::Audit(event)]).await
 }
 
 #[cfg(test)]

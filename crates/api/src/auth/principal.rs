@@ -168,6 +168,20 @@ impl Principal {
         )
     }
 
+    /// 403 `session-required` unless the principal logged in as a person: API
+    /// keys cannot manage keys, sessions or second factors.
+    pub fn require_session(&self) -> Result<(), Problem> {
+        match self.credential {
+            Credential::Session { .. } => Ok(()),
+            Credential::ApiKey { .. } => Err(Problem::new(
+                StatusCode::FORBIDDEN,
+                "session-required",
+                "Session required",
+            )
+            .with_detail("log in with a password for this; API keys cannot do it")),
+        }
+    }
+
     /// 403 `forbidden` unless the principal has one of `roles`.
     pub fn require_role(&self, roles: &[Role]) -> Result<(), Problem> {
         if roles.contains(&self.role) {

@@ -1,4 +1,10 @@
-//! People's sessions: short-lived JWT access tokens.
+//! People's sessions: short-lived JWT access tokens and rotating refresh tokens.
+//!
+//! A login starts a *session* (a row; the token's `sid`). Its refresh tokens are
+//! opaque 256-bit random values, stored as their SHA-256, each usable once: using
+//! one returns a new pair and marks it used. Presenting a used one again means it
+//! was copied — the whole session is revoked (every refresh and access token of
+//! it stops working) and the event is audited. Logout revokes the session too.
 //!
 //! Tokens are HS256 only — the algorithm is pinned in the validation, so `alg: none`
 //! and algorithm switching are rejected — with issuer, audience and expiry checked.
@@ -7,17 +13,24 @@
 //! token. The signing secret comes from `HASHMARKET_JWT_SECRET`, or is generated once
 //! and kept in the database's settings, so every node and restart agrees.
 
-use chrono::Utc;
+use std::net::IpAddr;
+
+use actix_web::http::StatusCode;
+use chrono::{Duration, Utc};
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use hashmarket_store::access::{AccessWrite, RefreshOutcome, RefreshTokenRow, SessionRow};
 use hashmarket_store::identity::UserRow;
 use hashmarket_store::{Store, StoreError};
+use serde_json::json;
 
-use super::{Credential, Principal, Role};
+use super::{audit, Credential, Principal, Role};
+use crate::crypto::{random_hex, sha256_hex};
 use crate::problem::Problem;
 use crate::state::AppState;
+use crate::values::store_error;
 
 /// Who issues tokens (`iss`).
 pub const ISSUER: &str = "hashmarket";
@@ -25,6 +38,10 @@ pub const ISSUER: &str = "hashmarket";
 pub const AUDIENCE: &str = "hashmarket-api";
 /// How long an access token lives.
 pub const ACCESS_TOKEN_TTL_SECS: i64 = 15 * 60;
+/// How long a refresh token lives.
+pub const REFRESH_TOKEN_TTL_DAYS: i64 = 30;
+/// Random bytes in a refresh token.
+pub const REFRESH_TOKEN_BYTES: usize = 32;
 /// The settings key of a generated signing secret.
 pub const JWT_SECRET_SETTING: &str = "jwt_secret";
 
@@ -88,12 +105,12 @@ impl SessionKeys {
         Ok(SessionKeys::new(&secret))
     }
 
-    /// A new access token for `user_id`: (token, seconds it lives).
-    pub fn issue(&self, user_id: Uuid) -> (String, i64) {
+    /// A new access token for `user_id` in session `session_id`: (token, seconds it lives).
+    pub fn issue(&self, user_id: Uuid, session_id: Uuid) -> (String, i64) {
         let now = Utc::now().timestamp();
         let claims = Claims {
             sub: user_id,
-            sid: Uuid::now_v7(),
+            sid: session_id,
             iss: ISSUER.into(),
             aud: AUDIENCE.into(),
             iat: now,
@@ -122,18 +139,144 @@ pub fn principal_of(user: &UserRow, credential: Credential) -> Principal {
     }
 }
 
+/// What a login or a refresh hands out.
+#[derive(Debug, Clone)]
+pub struct IssuedTokens {
+    /// The JWT access token.
+    pub access_token: String,
+    /// Seconds it lives.
+    pub expires_in: i64,
+    /// The opaque refresh token (shown once).
+    pub refresh_token: String,
+}
+
+/// A fresh refresh token and its row in `session_id`.
+fn new_refresh_token(session_id: Uuid) -> (String, RefreshTokenRow) {
+    let token = format!("hmr_{}", random_hex(REFRESH_TOKEN_BYTES));
+    let now = Utc::now();
+    let row = RefreshTokenRow {
+        token_hash: sha256_hex(token.as_bytes()),
+        session_id,
+        created_at: now,
+        expires_at: now + Duration::days(REFRESH_TOKEN_TTL_DAYS),
+    };
+    (token, row)
+}
+
+/// Starts a session for `user_id` (after a good password): the session, its first
+/// refresh token and the `login_succeeded` event in one transaction.
+pub async fn start_session(
+    state: &AppState,
+    user_id: Uuid,
+    ip: Option<IpAddr>,
+) -> Result<IssuedTokens, Problem> {
+    let session = SessionRow {
+        id: Uuid::now_v7(),
+        user_id,
+        created_at: Utc::now(),
+        revoked_at: None,
+    };
+    let (refresh_token, row) = new_refresh_token(session.id);
+    let audit = audit::event(
+        audit::kind::LOGIN_SUCCEEDED,
+        Some(user_id),
+        ip,
+        json!({ "session_id": session.id }),
+    );
+    let session_id = session.id;
+    state
+        .store
+        .write_access(&[
+            AccessWrite::Session(session),
+            AccessWrite::RefreshToken(row),
+            AccessWrite::Audit(audit),
+        ])
+        .await
+        .map_err(store_error)?;
+    let (access_token, expires_in) = state.sessions.issue(user_id, session_id);
+    Ok(IssuedTokens {
+        access_token,
+        expires_in,
+        refresh_token,
+    })
+}
+
+/// 401 `refresh-token-invalid`.
+fn refresh_invalid(detail: &str) -> Problem {
+    Problem::new(
+        StatusCode::UNAUTHORIZED,
+        "refresh-token-invalid",
+        "Refresh token invalid",
+    )
+    .with_detail(detail)
+}
+
+/// Exchanges a refresh token for a new pair; a reused token revokes its session.
+pub async fn refresh(
+    state: &AppState,
+    refresh_token: &str,
+    ip: Option<IpAddr>,
+) -> Result<IssuedTokens, Problem> {
+    let token_hash = sha256_hex(refresh_token.as_bytes());
+    // The session is filled in by the store from the presented token.
+    let (next_token, next_row) = new_refresh_token(Uuid::nil());
+    let reuse = audit::event(
+        audit::kind::REFRESH_TOKEN_REUSED,
+        None,
+        ip,
+        json!({ "token_hash_prefix": &token_hash[..12] }),
+    );
+    let outcome = state
+        .store
+        .use_refresh_token(&token_hash, &next_row, &reuse, Utc::now())
+        .await
+        .map_err(store_error)?;
+    match outcome {
+        RefreshOutcome::Rotated {
+            user_id,
+            session_id,
+        } => {
+            let (access_token, expires_in) = state.sessions.issue(user_id, session_id);
+            Ok(IssuedTokens {
+                access_token,
+                expires_in,
+                refresh_token: next_token,
+            })
+        }
+        RefreshOutcome::Reused { session_id, .. } => {
+            tracing::warn!(%session_id, "refresh token reused: session revoked");
+            Err(Problem::new(
+                StatusCode::UNAUTHORIZED,
+                "refresh-token-reused",
+                "Refresh token reused",
+            )
+            .with_detail(
+                "this refresh token was already used; the session is revoked — log in again",
+            ))
+        }
+        RefreshOutcome::Invalid => Err(refresh_invalid(
+            "unknown, expired, or its session has ended",
+        )),
+    }
+}
+
 /// Verifies a bearer access token and returns whose it is.
 pub async fn authenticate_bearer(state: &AppState, token: &str) -> Result<Principal, Problem> {
     let claims = state
         .sessions
         .verify(token)
         .ok_or_else(|| Principal::unauthorized("the access token is invalid or expired"))?;
-    let user = state
+    let (user, session) = state
         .store
-        .user(claims.sub)
+        .user_session(claims.sub, claims.sid)
         .await
-        .map_err(crate::values::store_error)?
-        .ok_or_else(|| Principal::unauthorized("the access token's user no longer exists"))?;
+        .map_err(store_error)?
+        .ok_or_else(|| Principal::unauthorized("the access token's session does not exist"))?;
+    if session.revoked_at.is_some() {
+        return Err(Principal::unauthorized(
+            "the session has ended (logout or a reused refresh token)",
+        ));
+    }
     Ok(principal_of(
         &user,
         Credential::Session {
@@ -154,7 +297,7 @@ mod tests {
     #[test]
     fn a_fresh_token_verifies() {
         let user = Uuid::now_v7();
-        let (token, ttl) = keys().issue(user);
+        let (token, ttl) = keys().issue(user, Uuid::now_v7());
         assert_eq!(ttl, ACCESS_TOKEN_TTL_SECS);
         assert_eq!(keys().verify(&token).unwrap().sub, user);
     }
@@ -197,7 +340,7 @@ mod tests {
                 .iss =
                 "x".into()))
             .is_none());
-        let (token, _) = keys.issue(Uuid::now_v7());
+        let (token, _) = keys.issue(Uuid::now_v7(), Uuid::now_v7());
         let mut parts: Vec<&str> = token.split('.').collect();
         // alg: none, no signature.
         let none = base64_url(br#"{"alg":"none","typ":"JWT"}"#);

@@ -2,6 +2,7 @@
 //! routes and an `ApiDoc` (utoipa) that `openapi` merges into `/openapi.json`.
 
 pub mod admin_clock;
+pub mod api_keys;
 pub mod auth;
 pub mod contracts;
 pub mod health;
@@ -22,6 +23,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::scope("/v1")
             .configure(time::configure)
             .configure(auth::configure)
+            .configure(api_keys::configure)
             .configure(admin_clock::configure)
             .configure(markets::configure)
             .configure(money::configure)

@@ -23,6 +23,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
         super::health::ApiDoc::openapi(),
         super::time::ApiDoc::openapi(),
         super::auth::ApiDoc::openapi(),
+        super::api_keys::ApiDoc::openapi(),
     ] {
         doc.merge(part);
     }

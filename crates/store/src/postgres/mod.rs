@@ -1,6 +1,7 @@
 //! The PostgreSQL implementation of [`Store`](crate::Store), for production.
 //! Amounts are `NUMERIC`, ids `uuid`, times `timestamptz`.
 
+mod access;
 mod identity;
 mod market;
 mod settings;

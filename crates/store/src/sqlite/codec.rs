@@ -56,6 +56,20 @@ pub fn time(row: &SqliteRow, column: &'static str) -> Result<DateTime<Utc>, Stor
         .map_err(|e| corrupt(column, e))
 }
 
+/// Reads a nullable time column.
+pub fn opt_time(
+    row: &SqliteRow,
+    column: &'static str,
+) -> Result<Option<DateTime<Utc>>, StoreError> {
+    let text: Option<String> = row.try_get(column)?;
+    text.map(|t| {
+        DateTime::parse_from_rfc3339(&t)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|e| corrupt(column, e))
+    })
+    .transpose()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,6 +7,7 @@
 //! per commit (the sequencers) pays for the fsync. Amounts are canonical decimal
 //! text, ids are hyphenated UUID text, times RFC 3339 text in UTC.
 
+mod access;
 mod codec;
 mod identity;
 mod market;

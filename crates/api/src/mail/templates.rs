@@ -1,0 +1,112 @@
+//! The transactional emails, each as a subject, a plain-text body and an HTML body.
+//! Rendered when the email is written to the outbox, so what is sent is exactly
+//! what was decided in the transaction. Values from users are HTML-escaped.
+
+use chrono::{DateTime, Utc};
+
+/// A rendered email.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    /// Subject line.
+    pub subject: String,
+    /// text/plain body.
+    pub text: String,
+    /// text/html body.
+    pub html: String,
+}
+
+/// Escapes `&`, `<`, `>`, `"` and `'` for HTML text and attribute values.
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn html_page(body: &str) -> String {
+    format!(
+        "<!doctype html><html><body style=\"font-family:sans-serif\">{body}\
+         <p style=\"color:#777\">— hashmarket</p></body></html>"
+    )
+}
+
+/// "Verify your email": the one-time token and a link carrying it.
+pub fn verify_email(public_url: &str, token: &str, ttl_hours: i64) -> Rendered {
+    let link = format!("{public_url}/verify-email?token={token}");
+    Rendered {
+        subject: "Verify your email for hashmarket".into(),
+        text: format!(
+            "Welcome to hashmarket.\n\nConfirm your email address by opening\n{link}\n\n\
+             or by sending this token to POST /v1/auth/verify-email:\n{token}\n\n\
+             The token works once and for {ttl_hours} hours. If you did not sign up, ignore this email.\n"
+        ),
+        html: html_page(&format!(
+            "<p>Welcome to hashmarket.</p><p><a href=\"{link}\">Confirm your email address</a></p>\
+             <p>or send this token to <code>POST /v1/auth/verify-email</code>:<br><code>{token}</code></p>\
+             <p>The token works once and for {ttl_hours} hours. If you did not sign up, ignore this email.</p>",
+            link = escape_html(&link),
+            token = escape_html(token),
+        )),
+    }
+}
+
+/// "A new API key was created": what it can do, so the owner notices one they
+/// did not make.
+pub fn api_key_created(
+    label: &str,
+    key: &str,
+    scopes: &str,
+    created_at: DateTime<Utc>,
+    rotated_from: Option<&str>,
+) -> Rendered {
+    let how = match rotated_from {
+        Some(old) => format!(" (rotated from {old})"),
+        None => String::new(),
+    };
+    Rendered {
+        subject: format!("New hashmarket API key: {label}"),
+        text: format!(
+            "A new API key was created on your account{how}.\n\n\
+             Label:   {label}\nKey:     {key}\nScopes:  {scopes}\nCreated: {created_at}\n\n\
+             If this was not you, revoke it at once (DELETE /v1/api-keys/{{id}}) and change your password.\n"
+        ),
+        html: html_page(&format!(
+            "<p>A new API key was created on your account{how}.</p><table>\
+             <tr><td>Label</td><td>{label}</td></tr><tr><td>Key</td><td><code>{key}</code></td></tr>\
+             <tr><td>Scopes</td><td>{scopes}</td></tr><tr><td>Created</td><td>{created_at}</td></tr></table>\
+             <p>If this was not you, revoke it at once and change your password.</p>",
+            how = escape_html(&how),
+            label = escape_html(label),
+            key = escape_html(key),
+            scopes = escape_html(scopes),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_values_are_escaped_in_html() {
+        let mail = api_key_created("<script>x</script>", "hmk_1", "read", Utc::now(), None);
+        assert!(!mail.html.contains("<script>"));
+        assert!(mail.html.contains("&lt;script&gt;"));
+        assert!(mail.text.contains("<script>x</script>"));
+    }
+
+    #[test]
+    fn the_verification_email_carries_the_token() {
+        let mail = verify_email("http://127.0.0.1:8080", "abc123", 48);
+        assert!(mail.text.contains("abc123"));
+        assert!(mail.html.contains("token=abc123"));
+    }
+}
