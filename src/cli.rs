@@ -130,6 +130,12 @@ struct SecurityArgs {
     /// Requests per client IP allowed at once.
     #[arg(long, env = "HASHMARKET_RATE_LIMIT_IP_BURST", default_value_t = RateLimitConfig::default().per_ip.burst)]
     rate_limit_ip_burst: u32,
+    /// Login attempts per minute per client IP (sustained).
+    #[arg(long, env = "HASHMARKET_RATE_LIMIT_LOGIN_IP_PER_MINUTE", default_value_t = RateLimitConfig::default().login_per_ip.per_minute)]
+    rate_limit_login_ip_per_minute: u32,
+    /// Login attempts per client IP allowed at once.
+    #[arg(long, env = "HASHMARKET_RATE_LIMIT_LOGIN_IP_BURST", default_value_t = RateLimitConfig::default().login_per_ip.burst)]
+    rate_limit_login_ip_burst: u32,
     /// SMTP server in lettre's URL form: `smtp://host:25`, `smtp://user:pass@host:587?tls=required`
     /// (STARTTLS), `smtps://host:465` (TLS). Unset: emails are written to the log.
     #[arg(long, env = "HASHMARKET_SMTP_URL", hide_env_values = true)]
@@ -179,6 +185,10 @@ impl SecurityArgs {
             per_ip: Rate {
                 per_minute: self.rate_limit_ip_per_minute,
                 burst: self.rate_limit_ip_burst,
+            },
+            login_per_ip: Rate {
+                per_minute: self.rate_limit_login_ip_per_minute,
+                burst: self.rate_limit_login_ip_burst,
             },
             ..RateLimitConfig::default()
         }

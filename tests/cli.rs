@@ -17,6 +17,8 @@ struct Server {
     child: Child,
     addr: String,
     log: std::sync::mpsc::Receiver<String>,
+    /// Every line read so far.
+    seen: std::cell::RefCell<Vec<String>>,
 }
 
 impl Server {
@@ -41,16 +43,23 @@ impl Server {
                 let _ = tx.send(line);
             }
         });
+        let mut seen = Vec::new();
         let addr = loop {
             let line = log
                 .recv_timeout(Duration::from_secs(30))
                 .expect("the server logs where it listens within 30 s");
+            seen.push(line.clone());
             if let Some(i) = line.find("listening on http://") {
                 let rest = &line[i + "listening on http://".len()..];
                 break rest.split_whitespace().next().unwrap().to_string();
             }
         };
-        Server { child, addr, log }
+        Server {
+            child,
+            addr,
+            log,
+            seen: std::cell::RefCell::new(seen),
+        }
     }
 
     fn signal(&self, name: &str) {
@@ -73,7 +82,9 @@ impl Server {
     }
 
     fn logged(&self, needle: &str) -> bool {
-        self.log.try_iter().any(|line| line.contains(needle))
+        let mut seen = self.seen.borrow_mut();
+        seen.extend(self.log.try_iter());
+        seen.iter().any(|line| line.contains(needle))
     }
 }
 
@@ -108,6 +119,17 @@ fn serve_with_no_configuration_creates_a_wal_sqlite_database_and_stops_on_sigter
         dir.path().join("hashmarket.db-wal").exists(),
         "SQLite runs in WAL mode"
     );
+    // The master key for API-key secrets is generated once, owner-only, with a warning.
+    let key_file = dir.path().join("hashmarket.master.key");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key_file)
+            .expect("the master key file is created next to the database")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    assert!(server.logged("generated a new master key"));
     let status = raw_request(
         &server.addr,
         "GET /readyz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
@@ -225,6 +247,7 @@ fn every_command_has_help() {
         vec!["serve", "--help"],
         vec!["migrate", "--help"],
         vec!["version", "--help"],
+        vec!["sign", "--help"],
     ] {
         let out = Command::new(BIN).args(&args).output().unwrap();
         assert!(out.status.success(), "{args:?}");
@@ -246,6 +269,47 @@ fn every_command_has_help() {
     ] {
         assert!(help.contains(env), "serve --help names {env}");
     }
+}
+
+#[test]
+fn sign_prints_the_headers_of_the_published_test_vector() {
+    let out = Command::new(BIN)
+        .args([
+            "sign",
+            "--key",
+            "hmk_test",
+            "--secret",
+            "6f1c3a5e9b7d2f4a8c0e1b3d5f7a9c2e4b6d8f0a1c3e5b7d9f2a4c6e8b0d1f3a",
+            "--method",
+            "POST",
+            "--path",
+            "/v1/orders?market=sha256-30d",
+            "--body",
+            r#"{"market":"sha256-30d","side":"buy","hash_rate":"10 TH/s","price":"0.00000150","time_in_force":"gtc"}"#,
+            "--timestamp",
+            "1700000000000",
+            "--nonce",
+            "n-0001",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("HM-Key: hmk_test"));
+    assert!(stdout.contains("HM-Timestamp: 1700000000000"));
+    assert!(stdout.contains("HM-Nonce: n-0001"));
+    assert!(stdout.contains(
+        "HM-Signature: 877e1ec0a0cb0e2d7ce63469df6d35f36eaeb8e2ea69c0b3bce32126d69dd4ee"
+    ));
+    // The string-to-sign goes to stderr, for comparing with a client's.
+    assert!(String::from_utf8_lossy(&out.stderr).contains("1700000000000\nn-0001\nPOST\n"));
+    let bad = Command::new(BIN)
+        .args([
+            "sign", "--key", "k", "--secret", "s", "--path", "/", "--nonce", "a b",
+        ])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
 }
 
 #[test]

@@ -370,8 +370,16 @@ pub async fn revoke(
         .await
         .map_err(store_error)?;
     if !revoked {
-        // Not theirs, unknown, or already revoked: the same answer, nothing changed.
-        return Err(Problem::not_found().with_detail("no live API key with this id"));
+        // Already revoked: DELETE is idempotent. Unknown or someone else's: 404.
+        let known = state
+            .store
+            .api_key(principal.user_id, id)
+            .await
+            .map_err(store_error)?
+            .is_some();
+        if !known {
+            return Err(Problem::not_found().with_detail("no such API key"));
+        }
     }
     Ok(HttpResponse::NoContent().finish())
 }
