@@ -776,8 +776,26 @@ mod mail {
         assert_eq!(count, 1);
     }
 
+    async fn a_fill_emails_buyer_and_seller_that_the_contract_started(app: TestApp) {
+        use crate::marketplace::{buy, cast, order, sell};
+        let cast = cast(&app).await;
+        let ask = order(&app, &cast.seller, sell(&cast.rig_id, "10 TH/s", "0.00000100")).await;
+        assert_eq!(ask.status().as_u16(), 201);
+        let bid = order(&app, &cast.buyer, buy("10 TH/s", "0.00000100")).await;
+        assert_eq!(bid.status().as_u16(), 201);
+        let bid: Value = bid.json().await.unwrap();
+        let contract_id = bid["fills"][0]["contract_id"].as_str().unwrap().to_string();
+        for (who, words) in [(&cast.buyer, "You bought"), (&cast.seller, "You sold")] {
+            let message = wait_for_mail(&who.email, "Contract started: 10 TH/s sha256-30d").await;
+            assert!(message.contains(words), "{message}");
+            assert!(message.contains(&contract_id));
+            assert!(message.contains("0.00030000 BTC"), "the cost: {message}");
+        }
+    }
+
     on_both_backends!(
         config = super::mail::config();
+        a_fill_emails_buyer_and_seller_that_the_contract_started,
         registration_sends_a_verification_email_that_verifies,
         a_new_api_key_is_announced_by_email,
         a_bad_registration_writes_no_user_and_no_email,

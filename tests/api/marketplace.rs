@@ -14,14 +14,14 @@ use crate::helpers::{assert_problem, TestApp};
 use crate::on_both_backends;
 
 /// Operator, seller with a 100 TH/s sha256 rig, and buyer with 1 BTC.
-struct Cast {
-    operator: TestUser,
-    seller: TestUser,
-    buyer: TestUser,
-    rig_id: String,
+pub(crate) struct Cast {
+    pub(crate) operator: TestUser,
+    pub(crate) seller: TestUser,
+    pub(crate) buyer: TestUser,
+    pub(crate) rig_id: String,
 }
 
-async fn cast(app: &TestApp) -> Cast {
+pub(crate) async fn cast(app: &TestApp) -> Cast {
     let operator = user(app, Role::Operator, true).await;
     let seller = user(app, Role::User, true).await;
     let buyer = user(app, Role::User, true).await;
@@ -44,16 +44,16 @@ async fn cast(app: &TestApp) -> Cast {
     }
 }
 
-async fn order(app: &TestApp, who: &TestUser, body: Value) -> reqwest::Response {
+pub(crate) async fn order(app: &TestApp, who: &TestUser, body: Value) -> reqwest::Response {
     app.post_as("/v1/orders", who, &Uuid::now_v7().to_string(), &body)
         .await
 }
 
-fn sell(rig_id: &str, hash_rate: &str, price: &str) -> Value {
+pub(crate) fn sell(rig_id: &str, hash_rate: &str, price: &str) -> Value {
     json!({"market": "sha256-30d", "side": "sell", "hash_rate": hash_rate, "price": price, "rig_id": rig_id})
 }
 
-fn buy(hash_rate: &str, price: &str) -> Value {
+pub(crate) fn buy(hash_rate: &str, price: &str) -> Value {
     json!({"market": "sha256-30d", "side": "buy", "hash_rate": hash_rate, "price": price})
 }
 

@@ -50,7 +50,8 @@ impl Application {
         config.catalog.validate()?;
         let catalog = ApiCatalog::new(config.catalog.clone());
         let terms = MarketTerms::from_catalog(catalog.catalog());
-        let markets = Markets::start(terms, store.clone(), config.clock.clone()).await?;
+        let notices = mail::marketplace_notices(&catalog, &terms);
+        let markets = Markets::start(terms, store.clone(), config.clock.clone(), notices).await?;
         let sessions =
             auth::session::SessionKeys::load(&*store, config.jwt_secret.as_deref()).await?;
         let master_key = crypto::MasterKey::load(&config.master_key)?;

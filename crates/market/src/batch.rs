@@ -15,11 +15,12 @@ use uuid::Uuid;
 
 use hashmarket_store::market::{
     AccountRef, ContractRow, EntryRecord, IdempotencyClaim, IdempotencyRecord, OrderRow, RigRow,
-    TransferRecord, UnitOfWork,
+    TransferRecord, UnitOfWork, UserEmail,
 };
 use hashmarket_store::StoreError;
 
 use crate::money::{check_transfer, entry, TransferKind};
+use crate::notices::Notices;
 
 /// What a transfer belongs to.
 #[derive(Debug, Clone, Copy, Default)]
@@ -41,11 +42,13 @@ pub struct Batch {
     contracts: Vec<ContractRow>,
     rigs: BTreeMap<Uuid, RigRow>,
     records: Vec<IdempotencyRecord>,
+    notices: Notices,
+    emails: Vec<UserEmail>,
 }
 
 impl Batch {
     /// Starts a batch in a fresh transaction; `now` is the business time of all of it.
-    pub fn new(work: Box<dyn UnitOfWork>, now: DateTime<Utc>) -> Batch {
+    pub fn new(work: Box<dyn UnitOfWork>, now: DateTime<Utc>, notices: Notices) -> Batch {
         Batch {
             work,
             now,
@@ -56,6 +59,8 @@ impl Batch {
             contracts: Vec::new(),
             rigs: BTreeMap::new(),
             records: Vec::new(),
+            notices,
+            emails: Vec::new(),
         }
     }
 
@@ -162,6 +167,7 @@ impl Batch {
 
     /// Records a new contract.
     pub fn add_contract(&mut self, contract: ContractRow) {
+        self.emails.extend(self.notices.contract_started(&contract));
         self.contracts.push(contract);
     }
 
@@ -198,6 +204,7 @@ impl Batch {
                 .await?;
         }
         self.work.insert_idempotency_records(&self.records).await?;
+        self.work.insert_user_emails(&self.emails).await?;
         self.work.commit().await
     }
 }

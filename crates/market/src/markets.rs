@@ -17,6 +17,7 @@ use hashmarket_store::{Store, StoreError};
 use crate::clock::BusinessClock;
 use crate::command::OrderError;
 use crate::sequencer::{Sequencer, SequencerHandle};
+use crate::notices::Notices;
 use crate::spec::MarketTerms;
 
 /// How often a node tries to take over markets it does not own.
@@ -27,6 +28,7 @@ pub const TAKEOVER_INTERVAL: Duration = Duration::from_secs(2);
 pub struct Markets {
     terms: Arc<BTreeMap<String, Arc<MarketTerms>>>,
     sequencers: Arc<RwLock<BTreeMap<String, SequencerHandle>>>,
+    notices: Notices,
 }
 
 impl Markets {
@@ -36,6 +38,7 @@ impl Markets {
         terms: Vec<MarketTerms>,
         store: Arc<dyn Store>,
         clock: BusinessClock,
+        notices: Notices,
     ) -> Result<Markets, StoreError> {
         let terms: BTreeMap<String, Arc<MarketTerms>> = terms
             .into_iter()
@@ -44,6 +47,7 @@ impl Markets {
         let markets = Markets {
             terms: Arc::new(terms),
             sequencers: Arc::default(),
+            notices,
         };
         let unowned = markets.take_free_markets(&store, &clock).await?;
         if unowned > 0 {
@@ -75,7 +79,14 @@ impl Markets {
             };
             let started = std::time::Instant::now();
             let sequencer =
-                Sequencer::recover(terms.clone(), store.clone(), clock.clone(), lease).await?;
+                Sequencer::recover(
+                    terms.clone(),
+                    store.clone(),
+                    clock.clone(),
+                    self.notices.clone(),
+                    lease,
+                )
+                .await?;
             tracing::info!(market = %id, elapsed_ms = started.elapsed().as_millis() as u64, "book rebuilt; sequencer started");
             self.sequencers
                 .write()

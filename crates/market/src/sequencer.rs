@@ -23,6 +23,7 @@ use hashmarket_store::{MarketLease, Store, StoreError};
 use crate::batch::Batch;
 use crate::book::Depth;
 use crate::clock::BusinessClock;
+use crate::notices::Notices;
 use crate::command::{Command, IdempotencyRequest, NewOrder, OrderError, OrderOutcome, RenderFn};
 use crate::execution::Execution;
 use crate::spec::MarketTerms;
@@ -119,6 +120,7 @@ pub struct Sequencer {
     terms: Arc<MarketTerms>,
     store: Arc<dyn Store>,
     clock: BusinessClock,
+    notices: Notices,
     state: Execution,
     /// Held for as long as the sequencer runs: this process owns the market.
     _lease: MarketLease,
@@ -130,6 +132,7 @@ impl Sequencer {
         terms: Arc<MarketTerms>,
         store: Arc<dyn Store>,
         clock: BusinessClock,
+        notices: Notices,
         lease: MarketLease,
     ) -> Result<Sequencer, StoreError> {
         let state = Execution::recover(terms.clone(), &*store).await?;
@@ -137,6 +140,7 @@ impl Sequencer {
             terms,
             store,
             clock,
+            notices,
             state,
             _lease: lease,
         })
@@ -173,7 +177,7 @@ impl Sequencer {
             Ok(work) => work,
             Err(err) => return self.fail(commands, replies, err).await,
         };
-        let mut batch = Batch::new(work, self.clock.now());
+        let mut batch = Batch::new(work, self.clock.now(), self.notices.clone());
         let known = match self.prepare(&mut batch, &commands).await {
             Ok(known) => known,
             Err(err) => return self.fail(commands, replies, err).await,

@@ -167,6 +167,24 @@ pub struct OrderRow {
     pub updated_at: DateTime<Utc>,
 }
 
+/// An email to a user, for the outbox; the address is read from the user's row
+/// in the same transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserEmail {
+    /// Email id.
+    pub id: Uuid,
+    /// To whom.
+    pub user_id: Uuid,
+    /// Subject.
+    pub subject: String,
+    /// Plain-text body.
+    pub body_text: String,
+    /// HTML body.
+    pub body_html: String,
+    /// Written.
+    pub created_at: DateTime<Utc>,
+}
+
 /// A contract as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContractRow {
@@ -405,6 +423,8 @@ pub trait UnitOfWork: Send {
         &mut self,
         completions: &[IdempotencyCompletion],
     ) -> Result<(), StoreError>;
+    /// Queues emails to users (the outbox), addressed from their rows.
+    async fn insert_user_emails(&mut self, emails: &[UserEmail]) -> Result<(), StoreError>;
     /// Commits everything.
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
 }

@@ -176,6 +176,46 @@ impl Mailer {
     }
 }
 
+/// The marketplace's emails, rendered with the catalog's units and decimals, for
+/// the sequencers to write into the outbox with the batch that causes them.
+pub fn marketplace_notices(
+    catalog: &crate::catalog::ApiCatalog,
+    terms: &[hashmarket_market::MarketTerms],
+) -> hashmarket_market::Notices {
+    use hashmarket_market::notices::{Message, Party};
+    let catalog = catalog.clone();
+    let algorithms: std::collections::BTreeMap<String, String> = terms
+        .iter()
+        .map(|t| (t.id.clone(), t.algorithm.clone()))
+        .collect();
+    let render = move |c: &hashmarket_store::market::ContractRow, party: Party| {
+        let algorithm = algorithms.get(&c.market).cloned().unwrap_or_default();
+        let hash_rate = catalog.format_hash_rate(&algorithm, c.hash_rate_hs);
+        let price = format!("{} {}", catalog.format_price(&c.market, c.price), c.asset);
+        let cost = format!("{} {}", catalog.format(&c.asset, c.cost), c.asset);
+        let rendered = templates::contract_started(
+            &templates::ContractTerms {
+                id: &c.id.to_string(),
+                market: &c.market,
+                hash_rate: &hash_rate,
+                price: &price,
+                cost: &cost,
+                starts_at: c.starts_at,
+                ends_at: c.ends_at,
+            },
+            party == Party::Buyer,
+        );
+        Message {
+            subject: rendered.subject,
+            text: rendered.text,
+            html: rendered.html,
+        }
+    };
+    hashmarket_market::Notices {
+        contract_started: Some(Arc::new(render)),
+    }
+}
+
 /// The delay before retry number `attempts` (1-based): 5 s, 10 s, 20 s, ... ≤ 1 h.
 pub fn retry_delay_secs(attempts: i32) -> i64 {
     let doublings = attempts.clamp(1, 20) - 1;

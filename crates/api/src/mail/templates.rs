@@ -91,6 +91,70 @@ pub fn api_key_created(
     }
 }
 
+/// The terms of a contract, formatted for people.
+pub struct ContractTerms<'a> {
+    /// Contract id.
+    pub id: &'a str,
+    /// Market id.
+    pub market: &'a str,
+    /// "10 TH/s".
+    pub hash_rate: &'a str,
+    /// Price per unit per day, with its asset.
+    pub price: &'a str,
+    /// Cost, with its asset.
+    pub cost: &'a str,
+    /// Start (UTC).
+    pub starts_at: DateTime<Utc>,
+    /// End (UTC).
+    pub ends_at: DateTime<Utc>,
+}
+
+fn utc(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// "Your contract has started": to the buyer (hash power bought) or the seller
+/// (hash power sold, the rig must deliver it).
+pub fn contract_started(terms: &ContractTerms<'_>, buyer: bool) -> Rendered {
+    let (role, duty) = if buyer {
+        (
+            "You bought",
+            "Mining revenue is credited as the rig delivers; any undelivered part of the cost is refunded at the end.",
+        )
+    } else {
+        (
+            "You sold",
+            "Keep the rig delivering: you are paid as it delivers, and undelivered hash rate is refunded to the buyer.",
+        )
+    };
+    let rows = [
+        ("Contract", terms.id.to_string()),
+        ("Market", terms.market.to_string()),
+        ("Hash rate", terms.hash_rate.to_string()),
+        ("Price", terms.price.to_string()),
+        ("Cost", terms.cost.to_string()),
+        ("Starts", utc(terms.starts_at)),
+        ("Ends", utc(terms.ends_at)),
+    ];
+    let text_rows: String = rows
+        .iter()
+        .map(|(k, v)| format!("{k:<10} {v}\n"))
+        .collect();
+    let html_rows: String = rows
+        .iter()
+        .map(|(k, v)| format!("<tr><td>{k}</td><td>{}</td></tr>", escape_html(v)))
+        .collect();
+    Rendered {
+        subject: format!("Contract started: {} {}", terms.hash_rate, terms.market),
+        text: format!("{role} {} on {}.\n\n{text_rows}\n{duty}\n", terms.hash_rate, terms.market),
+        html: html_page(&format!(
+            "<p>{role} {} on {}.</p><table>{html_rows}</table><p>{duty}</p>",
+            escape_html(terms.hash_rate),
+            escape_html(terms.market)
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

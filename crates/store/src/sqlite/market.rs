@@ -661,6 +661,25 @@ impl UnitOfWork for SqliteWork {
         Ok(())
     }
 
+    async fn insert_user_emails(&mut self, emails: &[UserEmail]) -> Result<(), StoreError> {
+        for e in emails {
+            sqlx::query(
+                "INSERT INTO outbox_emails (id, recipient, subject, body_text, body_html, status, \
+                 attempts, next_attempt_at, created_at) \
+                 SELECT ?1, email, ?2, ?3, ?4, 'pending', 0, ?5, ?5 FROM users WHERE id = ?6",
+            )
+            .bind(e.id.to_string())
+            .bind(&e.subject)
+            .bind(&e.body_text)
+            .bind(&e.body_html)
+            .bind(time_text(&e.created_at))
+            .bind(e.user_id.to_string())
+            .execute(&mut *self.tx)
+            .await?;
+        }
+        Ok(())
+    }
+
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
         self.tx.commit().await?;
         Ok(())
