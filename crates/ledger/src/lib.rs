@@ -92,6 +92,24 @@ pub enum TransferKind {
     BuyerFee,
     /// Price improvement of a fill back to available.
     PriceImprovement,
+    /// Accrual: the delivered share of a contract's cost, escrow → seller.
+    Release,
+    /// Accrual: the marketplace's fee on a release, seller → operator `fees`.
+    SellerFee,
+    /// Accrual: mining revenue of delivered hash rate, operator `mining_revenue` → buyer.
+    Revenue,
+    /// Accrual: the maintenance fee on revenue, buyer → operator `fees`.
+    Maintenance,
+    /// Contract end: the undelivered part of the escrow back to the buyer.
+    Refund,
+    /// A withdrawal requested: available → pending_withdrawal.
+    WithdrawalRequest,
+    /// A withdrawal sent: pending_withdrawal → world.
+    WithdrawalSent,
+    /// A withdrawal's network fee: pending_withdrawal → operator `fees`.
+    WithdrawalFee,
+    /// A withdrawal rejected or failed: pending_withdrawal → available.
+    WithdrawalReturn,
 }
 
 impl TransferKind {
@@ -104,6 +122,15 @@ impl TransferKind {
             TransferKind::Fill => "fill",
             TransferKind::BuyerFee => "fee",
             TransferKind::PriceImprovement => "price_improvement",
+            TransferKind::Release => "release",
+            TransferKind::SellerFee => "seller_fee",
+            TransferKind::Revenue => "revenue",
+            TransferKind::Maintenance => "maintenance",
+            TransferKind::Refund => "refund",
+            TransferKind::WithdrawalRequest => "withdrawal_request",
+            TransferKind::WithdrawalSent => "withdrawal_sent",
+            TransferKind::WithdrawalFee => "withdrawal_fee",
+            TransferKind::WithdrawalReturn => "withdrawal_return",
         }
     }
 }

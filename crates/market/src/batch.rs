@@ -29,6 +29,8 @@ pub struct Refs {
     pub order_id: Option<Uuid>,
     /// The contract.
     pub contract_id: Option<Uuid>,
+    /// The withdrawal.
+    pub withdrawal_id: Option<Uuid>,
 }
 
 /// A batch in progress.
@@ -125,7 +127,7 @@ impl Batch {
             amount,
             order_id: refs.order_id,
             contract_id: refs.contract_id,
-            withdrawal_id: None,
+            withdrawal_id: refs.withdrawal_id,
             reference: None,
             created_at: self.now,
         });

@@ -292,6 +292,7 @@ impl Execution {
             let refs = Refs {
                 order_id: Some(row.id),
                 contract_id: None,
+                ..Refs::default()
             };
             batch.transfer(TransferKind::Hold, &available, &hold, amount, refs);
             row.hold_remaining = amount;
@@ -391,6 +392,7 @@ impl Execution {
         let refs = Refs {
             order_id: Some(buy.id),
             contract_id: Some(contract_id),
+            ..Refs::default()
         };
         batch.transfer(TransferKind::Fill, &hold, &escrow, cost, refs);
         batch.transfer(TransferKind::BuyerFee, &hold, &fees, fee, refs);
@@ -456,6 +458,7 @@ impl Execution {
         let refs = Refs {
             order_id: Some(row.id),
             contract_id: None,
+            ..Refs::default()
         };
         if row.side == "buy" {
             batch.lock(&self.buyer_accounts(row.user_id)).await?;
