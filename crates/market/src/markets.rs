@@ -16,8 +16,8 @@ use hashmarket_store::{Store, StoreError};
 
 use crate::clock::BusinessClock;
 use crate::command::OrderError;
-use crate::sequencer::{Sequencer, SequencerHandle};
 use crate::notices::Notices;
+use crate::sequencer::{Sequencer, SequencerHandle};
 use crate::spec::MarketTerms;
 
 /// How often a node tries to take over markets it does not own.
@@ -78,15 +78,14 @@ impl Markets {
                 continue;
             };
             let started = std::time::Instant::now();
-            let sequencer =
-                Sequencer::recover(
-                    terms.clone(),
-                    store.clone(),
-                    clock.clone(),
-                    self.notices.clone(),
-                    lease,
-                )
-                .await?;
+            let sequencer = Sequencer::recover(
+                terms.clone(),
+                store.clone(),
+                clock.clone(),
+                self.notices.clone(),
+                lease,
+            )
+            .await?;
             tracing::info!(market = %id, elapsed_ms = started.elapsed().as_millis() as u64, "book rebuilt; sequencer started");
             self.sequencers
                 .write()

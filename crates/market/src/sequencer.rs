@@ -23,9 +23,9 @@ use hashmarket_store::{MarketLease, Store, StoreError};
 use crate::batch::Batch;
 use crate::book::Depth;
 use crate::clock::BusinessClock;
-use crate::notices::Notices;
 use crate::command::{Command, IdempotencyRequest, NewOrder, OrderError, OrderOutcome, RenderFn};
 use crate::execution::Execution;
+use crate::notices::Notices;
 use crate::spec::MarketTerms;
 
 /// Most commands written in one transaction.

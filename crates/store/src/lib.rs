@@ -20,6 +20,7 @@ mod idempotency;
 pub mod identity;
 pub mod lease;
 pub mod market;
+pub mod payouts;
 pub mod postgres;
 mod settings;
 pub mod sqlite;
@@ -85,7 +86,15 @@ impl Default for ConnectOptions {
 /// Everything the server persists: the sum of the per-area interfaces.
 #[async_trait]
 pub trait Store:
-    SettingsStore + MarketStore + LeaseStore + IdentityStore + AccessStore + Send + Sync + 'static
+    SettingsStore
+    + MarketStore
+    + LeaseStore
+    + IdentityStore
+    + AccessStore
+    + payouts::PayoutStore
+    + Send
+    + Sync
+    + 'static
 {
     /// Which engine this is.
     fn backend(&self) -> Backend;

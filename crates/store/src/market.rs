@@ -423,6 +423,17 @@ pub trait UnitOfWork: Send {
         &mut self,
         completions: &[IdempotencyCompletion],
     ) -> Result<(), StoreError>;
+    /// Records accrued (contract, period) rows; one that exists already fails the
+    /// batch (accrual happens once).
+    async fn insert_accruals(
+        &mut self,
+        rows: &[crate::payouts::AccrualRow],
+    ) -> Result<(), StoreError>;
+    /// Sets contracts' money totals, accrual progress and status.
+    async fn update_contract_progress(
+        &mut self,
+        rows: &[crate::payouts::ContractProgress],
+    ) -> Result<(), StoreError>;
     /// Queues emails to users (the outbox), addressed from their rows.
     async fn insert_user_emails(&mut self, emails: &[UserEmail]) -> Result<(), StoreError>;
     /// Commits everything.

@@ -4,6 +4,7 @@
 mod access;
 mod identity;
 mod market;
+mod payouts;
 mod settings;
 
 use async_trait::async_trait;

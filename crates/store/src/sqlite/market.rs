@@ -16,7 +16,7 @@ use crate::StoreError;
 
 const ORDER_COLUMNS: &str = "id, engine_id, user_id, market, side, price, hash_rate_hs, filled_hs, \
     status, time_in_force, post_only, rig_id, client_order_id, hold_remaining, created_at, updated_at";
-const CONTRACT_COLUMNS: &str =
+pub(crate) const CONTRACT_COLUMNS: &str =
     "id, market, buyer_id, seller_id, rig_id, buy_order_id, sell_order_id, \
     hash_rate_hs, price, cost, buyer_fee, asset, tenor_days, starts_at, ends_at, status, \
     released_to_seller, refunded_to_buyer, mining_revenue, created_at";
@@ -44,7 +44,7 @@ fn order_from_row(row: &SqliteRow) -> Result<OrderRow, StoreError> {
     })
 }
 
-fn contract_from_row(row: &SqliteRow) -> Result<ContractRow, StoreError> {
+pub(crate) fn contract_from_row(row: &SqliteRow) -> Result<ContractRow, StoreError> {
     Ok(ContractRow {
         id: uuid(row, "id")?,
         market: row.try_get("market")?,
@@ -655,6 +655,53 @@ impl UnitOfWork for SqliteWork {
             .bind(&c.key)
             .bind(i32::from(c.status))
             .bind(&c.body)
+            .execute(&mut *self.tx)
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn insert_accruals(
+        &mut self,
+        rows: &[crate::payouts::AccrualRow],
+    ) -> Result<(), StoreError> {
+        for a in rows {
+            sqlx::query(
+                "INSERT INTO accruals (contract_id, period_start, period_end, delivered_hs, \
+                 released, seller_fee, revenue, maintenance, refunded, created_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )
+            .bind(a.contract_id.to_string())
+            .bind(time_text(&a.period_start))
+            .bind(time_text(&a.period_end))
+            .bind(a.delivered_hs)
+            .bind(decimal_text(&a.released))
+            .bind(decimal_text(&a.seller_fee))
+            .bind(decimal_text(&a.revenue))
+            .bind(decimal_text(&a.maintenance))
+            .bind(decimal_text(&a.refunded))
+            .bind(time_text(&a.created_at))
+            .execute(&mut *self.tx)
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn update_contract_progress(
+        &mut self,
+        rows: &[crate::payouts::ContractProgress],
+    ) -> Result<(), StoreError> {
+        for c in rows {
+            sqlx::query(
+                "UPDATE contracts SET released_to_seller = ?2, refunded_to_buyer = ?3, \
+                 mining_revenue = ?4, accrued_until = ?5, status = ?6 WHERE id = ?1",
+            )
+            .bind(c.id.to_string())
+            .bind(decimal_text(&c.released_to_seller))
+            .bind(decimal_text(&c.refunded_to_buyer))
+            .bind(decimal_text(&c.mining_revenue))
+            .bind(time_text(&c.accrued_until))
+            .bind(&c.status)
             .execute(&mut *self.tx)
             .await?;
         }

@@ -11,6 +11,7 @@ mod access;
 mod codec;
 mod identity;
 mod market;
+mod payouts;
 mod settings;
 
 use std::path::PathBuf;

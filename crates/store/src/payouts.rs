@@ -1,0 +1,153 @@
+//! Payouts (HM-6): hashprices, delivery reports, and what accrual reads.
+//! Accrual's writes (transfers, accrual rows, contract progress) go through the
+//! [`UnitOfWork`](crate::market::UnitOfWork) of one batch.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use uuid::Uuid;
+
+use crate::market::ContractRow;
+use crate::StoreError;
+
+/// A hashprice: revenue per display unit per day over an interval.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HashpriceRow {
+    /// Algorithm id.
+    pub algorithm: String,
+    /// Start.
+    pub from_at: DateTime<Utc>,
+    /// End.
+    pub to_at: DateTime<Utc>,
+    /// In the algorithm's coin.
+    pub price: Decimal,
+}
+
+/// A rig's delivery report: average hash rate over an interval.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryRow {
+    /// The rig.
+    pub rig_id: Uuid,
+    /// Start.
+    pub from_at: DateTime<Utc>,
+    /// End.
+    pub to_at: DateTime<Utc>,
+    /// Average hash rate, H/s.
+    pub hash_rate_hs: i64,
+}
+
+/// What inserting a report did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReportOutcome {
+    /// Stored.
+    Inserted,
+    /// The same report was already stored (a retry): nothing changed.
+    Duplicate,
+    /// It overlaps a different report: nothing changed.
+    Overlaps,
+}
+
+/// One accrued (contract, period).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccrualRow {
+    /// The contract.
+    pub contract_id: Uuid,
+    /// Period start.
+    pub period_start: DateTime<Utc>,
+    /// Period end.
+    pub period_end: DateTime<Utc>,
+    /// Hash rate credited to the contract, H/s.
+    pub delivered_hs: i64,
+    /// Escrow → seller.
+    pub released: Decimal,
+    /// Seller → fees.
+    pub seller_fee: Decimal,
+    /// Mining revenue → buyer.
+    pub revenue: Decimal,
+    /// Buyer → fees.
+    pub maintenance: Decimal,
+    /// Escrow → buyer (last period only).
+    pub refunded: Decimal,
+    /// Written.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A contract's money and progress after accrual.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContractProgress {
+    /// The contract.
+    pub id: Uuid,
+    /// Total released so far.
+    pub released_to_seller: Decimal,
+    /// Total refunded.
+    pub refunded_to_buyer: Decimal,
+    /// Total revenue.
+    pub mining_revenue: Decimal,
+    /// Accrued up to here.
+    pub accrued_until: DateTime<Utc>,
+    /// `active`, or `completed` after its last period.
+    pub status: String,
+}
+
+/// A contract due for accrual, with how far it has been accrued.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccruingContract {
+    /// The contract.
+    pub contract: ContractRow,
+    /// Accrued up to here (`None`: nothing yet).
+    pub accrued_until: Option<DateTime<Utc>>,
+}
+
+/// A contract's share of a rig, for splitting deliveries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RigContract {
+    /// The rig.
+    pub rig_id: Uuid,
+    /// The contract.
+    pub contract_id: Uuid,
+    /// Its hash rate, H/s.
+    pub hash_rate_hs: i64,
+    /// Start.
+    pub starts_at: DateTime<Utc>,
+    /// End.
+    pub ends_at: DateTime<Utc>,
+}
+
+/// Reads and writes hashprices and deliveries; reads what accrual needs.
+#[async_trait]
+pub trait PayoutStore: Send + Sync {
+    /// Stores a hashprice unless it overlaps another of the same algorithm.
+    async fn insert_hashprice(&self, row: &HashpriceRow) -> Result<ReportOutcome, StoreError>;
+    /// Stores a delivery report unless it overlaps another of the same rig.
+    async fn insert_delivery(&self, row: &DeliveryRow) -> Result<ReportOutcome, StoreError>;
+    /// Hashprices of `algorithm` overlapping `[from, to)`.
+    async fn hashprices(
+        &self,
+        algorithm: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<HashpriceRow>, StoreError>;
+    /// Delivery reports of `rigs` overlapping `[from, to)`.
+    async fn deliveries(
+        &self,
+        rigs: &[Uuid],
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<DeliveryRow>, StoreError>;
+    /// Up to `limit` active contracts not accrued up to `until`, by id after `after`.
+    async fn contracts_to_accrue(
+        &self,
+        until: DateTime<Utc>,
+        after: Option<Uuid>,
+        limit: u32,
+    ) -> Result<Vec<AccruingContract>, StoreError>;
+    /// Every contract (any status) of `rigs` overlapping `[from, to)`.
+    async fn rig_contracts(
+        &self,
+        rigs: &[Uuid],
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<RigContract>, StoreError>;
+    /// The accrual rows of a contract, in period order.
+    async fn accruals(&self, contract_id: Uuid) -> Result<Vec<AccrualRow>, StoreError>;
+}

@@ -1,0 +1,231 @@
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+use uuid::Uuid;
+
+use super::market::{contract_from_row, CONTRACT_COLUMNS};
+use super::PgStore;
+use crate::payouts::{
+    AccrualRow, AccruingContract, DeliveryRow, HashpriceRow, PayoutStore, ReportOutcome,
+    RigContract,
+};
+use crate::StoreError;
+
+#[async_trait]
+impl PayoutStore for PgStore {
+    async fn insert_hashprice(&self, row: &HashpriceRow) -> Result<ReportOutcome, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        // Serialise reports of one algorithm, so two overlapping ones cannot both pass.
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtext('hashprice:' || $1))")
+            .bind(&row.algorithm)
+            .execute(&mut *tx)
+            .await?;
+        let clashes = sqlx::query(
+            "SELECT from_at, to_at, price FROM hashprices WHERE algorithm = $1 \
+             AND from_at < $3 AND to_at > $2",
+        )
+        .bind(&row.algorithm)
+        .bind(row.from_at)
+        .bind(row.to_at)
+        .fetch_all(&mut *tx)
+        .await?;
+        if let Some(existing) = clashes.first() {
+            let same = clashes.len() == 1
+                && existing.try_get::<DateTime<Utc>, _>("from_at")? == row.from_at
+                && existing.try_get::<DateTime<Utc>, _>("to_at")? == row.to_at
+                && existing.try_get::<rust_decimal::Decimal, _>("price")? == row.price;
+            return Ok(if same {
+                ReportOutcome::Duplicate
+            } else {
+                ReportOutcome::Overlaps
+            });
+        }
+        sqlx::query(
+            "INSERT INTO hashprices (algorithm, from_at, to_at, price, created_at) \
+             VALUES ($1, $2, $3, $4, now())",
+        )
+        .bind(&row.algorithm)
+        .bind(row.from_at)
+        .bind(row.to_at)
+        .bind(row.price)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(ReportOutcome::Inserted)
+    }
+
+    async fn insert_delivery(&self, row: &DeliveryRow) -> Result<ReportOutcome, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtext('delivery:' || $1::text))")
+            .bind(row.rig_id)
+            .execute(&mut *tx)
+            .await?;
+        let clashes = sqlx::query(
+            "SELECT from_at, to_at, hash_rate_hs FROM deliveries WHERE rig_id = $1 \
+             AND from_at < $3 AND to_at > $2",
+        )
+        .bind(row.rig_id)
+        .bind(row.from_at)
+        .bind(row.to_at)
+        .fetch_all(&mut *tx)
+        .await?;
+        if let Some(existing) = clashes.first() {
+            let same = clashes.len() == 1
+                && existing.try_get::<DateTime<Utc>, _>("from_at")? == row.from_at
+                && existing.try_get::<DateTime<Utc>, _>("to_at")? == row.to_at
+                && existing.try_get::<i64, _>("hash_rate_hs")? == row.hash_rate_hs;
+            return Ok(if same {
+                ReportOutcome::Duplicate
+            } else {
+                ReportOutcome::Overlaps
+            });
+        }
+        sqlx::query(
+            "INSERT INTO deliveries (rig_id, from_at, to_at, hash_rate_hs, created_at) \
+             VALUES ($1, $2, $3, $4, now())",
+        )
+        .bind(row.rig_id)
+        .bind(row.from_at)
+        .bind(row.to_at)
+        .bind(row.hash_rate_hs)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(ReportOutcome::Inserted)
+    }
+
+    async fn hashprices(
+        &self,
+        algorithm: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<HashpriceRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT algorithm, from_at, to_at, price FROM hashprices WHERE algorithm = $1 \
+             AND from_at < $3 AND to_at > $2 ORDER BY from_at",
+        )
+        .bind(algorithm)
+        .bind(from)
+        .bind(to)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(HashpriceRow {
+                    algorithm: r.try_get("algorithm")?,
+                    from_at: r.try_get("from_at")?,
+                    to_at: r.try_get("to_at")?,
+                    price: r.try_get("price")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn deliveries(
+        &self,
+        rigs: &[Uuid],
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<DeliveryRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT rig_id, from_at, to_at, hash_rate_hs FROM deliveries \
+             WHERE rig_id = ANY($1) AND from_at < $3 AND to_at > $2 ORDER BY rig_id, from_at",
+        )
+        .bind(rigs)
+        .bind(from)
+        .bind(to)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(DeliveryRow {
+                    rig_id: r.try_get("rig_id")?,
+                    from_at: r.try_get("from_at")?,
+                    to_at: r.try_get("to_at")?,
+                    hash_rate_hs: r.try_get("hash_rate_hs")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn contracts_to_accrue(
+        &self,
+        until: DateTime<Utc>,
+        after: Option<Uuid>,
+        limit: u32,
+    ) -> Result<Vec<AccruingContract>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {CONTRACT_COLUMNS}, accrued_until FROM contracts WHERE status = 'active' \
+             AND COALESCE(accrued_until, starts_at) < $1 AND ($2::uuid IS NULL OR id > $2) \
+             ORDER BY id LIMIT $3"
+        ))
+        .bind(until)
+        .bind(after)
+        .bind(i64::from(limit))
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(AccruingContract {
+                    contract: contract_from_row(r)?,
+                    accrued_until: r.try_get("accrued_until")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn rig_contracts(
+        &self,
+        rigs: &[Uuid],
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<RigContract>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT rig_id, id, hash_rate_hs, starts_at, ends_at FROM contracts \
+             WHERE rig_id = ANY($1) AND starts_at < $3 AND ends_at > $2",
+        )
+        .bind(rigs)
+        .bind(from)
+        .bind(to)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(RigContract {
+                    rig_id: r.try_get("rig_id")?,
+                    contract_id: r.try_get("id")?,
+                    hash_rate_hs: r.try_get("hash_rate_hs")?,
+                    starts_at: r.try_get("starts_at")?,
+                    ends_at: r.try_get("ends_at")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn accruals(&self, contract_id: Uuid) -> Result<Vec<AccrualRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT contract_id, period_start, period_end, delivered_hs, released, seller_fee, \
+             revenue, maintenance, refunded, created_at FROM accruals WHERE contract_id = $1 \
+             ORDER BY period_start",
+        )
+        .bind(contract_id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(AccrualRow {
+                    contract_id: r.try_get("contract_id")?,
+                    period_start: r.try_get("period_start")?,
+                    period_end: r.try_get("period_end")?,
+                    delivered_hs: r.try_get("delivered_hs")?,
+                    released: r.try_get("released")?,
+                    seller_fee: r.try_get("seller_fee")?,
+                    revenue: r.try_get("revenue")?,
+                    maintenance: r.try_get("maintenance")?,
+                    refunded: r.try_get("refunded")?,
+                    created_at: r.try_get("created_at")?,
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,245 @@
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+use uuid::Uuid;
+
+use super::codec::{decimal, decimal_text, opt_time, time, time_text, uuid};
+use super::market::{contract_from_row, CONTRACT_COLUMNS};
+use super::SqliteStore;
+use crate::payouts::{
+    AccrualRow, AccruingContract, DeliveryRow, HashpriceRow, PayoutStore, ReportOutcome,
+    RigContract,
+};
+use crate::StoreError;
+
+/// `?, ?, ...` for an IN list of `n` values starting at parameter `first`.
+fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("?{i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// SQLite's bound on parameters per statement, with room for the others.
+const IN_LIST_MAX: usize = 30_000;
+
+#[async_trait]
+impl PayoutStore for SqliteStore {
+    async fn insert_hashprice(&self, row: &HashpriceRow) -> Result<ReportOutcome, StoreError> {
+        // The single writer connection serialises the check and the insert.
+        let mut tx = self.writer().begin().await?;
+        let clashes = sqlx::query(
+            "SELECT from_at, to_at, price FROM hashprices WHERE algorithm = ?1 \
+             AND from_at < ?3 AND to_at > ?2",
+        )
+        .bind(&row.algorithm)
+        .bind(time_text(&row.from_at))
+        .bind(time_text(&row.to_at))
+        .fetch_all(&mut *tx)
+        .await?;
+        if let Some(existing) = clashes.first() {
+            let same = clashes.len() == 1
+                && time(existing, "from_at")? == row.from_at
+                && time(existing, "to_at")? == row.to_at
+                && decimal(existing, "price")? == row.price;
+            return Ok(if same {
+                ReportOutcome::Duplicate
+            } else {
+                ReportOutcome::Overlaps
+            });
+        }
+        sqlx::query(
+            "INSERT INTO hashprices (algorithm, from_at, to_at, price, created_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )
+        .bind(&row.algorithm)
+        .bind(time_text(&row.from_at))
+        .bind(time_text(&row.to_at))
+        .bind(decimal_text(&row.price))
+        .bind(time_text(&Utc::now()))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(ReportOutcome::Inserted)
+    }
+
+    async fn insert_delivery(&self, row: &DeliveryRow) -> Result<ReportOutcome, StoreError> {
+        let mut tx = self.writer().begin().await?;
+        let clashes = sqlx::query(
+            "SELECT from_at, to_at, hash_rate_hs FROM deliveries WHERE rig_id = ?1 \
+             AND from_at < ?3 AND to_at > ?2",
+        )
+        .bind(row.rig_id.to_string())
+        .bind(time_text(&row.from_at))
+        .bind(time_text(&row.to_at))
+        .fetch_all(&mut *tx)
+        .await?;
+        if let Some(existing) = clashes.first() {
+            let same = clashes.len() == 1
+                && time(existing, "from_at")? == row.from_at
+                && time(existing, "to_at")? == row.to_at
+                && existing.try_get::<i64, _>("hash_rate_hs")? == row.hash_rate_hs;
+            return Ok(if same {
+                ReportOutcome::Duplicate
+            } else {
+                ReportOutcome::Overlaps
+            });
+        }
+        sqlx::query(
+            "INSERT INTO deliveries (rig_id, from_at, to_at, hash_rate_hs, created_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )
+        .bind(row.rig_id.to_string())
+        .bind(time_text(&row.from_at))
+        .bind(time_text(&row.to_at))
+        .bind(row.hash_rate_hs)
+        .bind(time_text(&Utc::now()))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(ReportOutcome::Inserted)
+    }
+
+    async fn hashprices(
+        &self,
+        algorithm: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<HashpriceRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT algorithm, from_at, to_at, price FROM hashprices WHERE algorithm = ?1 \
+             AND from_at < ?3 AND to_at > ?2 ORDER BY from_at",
+        )
+        .bind(algorithm)
+        .bind(time_text(&from))
+        .bind(time_text(&to))
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(HashpriceRow {
+                    algorithm: r.try_get("algorithm")?,
+                    from_at: time(r, "from_at")?,
+                    to_at: time(r, "to_at")?,
+                    price: decimal(r, "price")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn deliveries(
+        &self,
+        rigs: &[Uuid],
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<DeliveryRow>, StoreError> {
+        let mut out = Vec::new();
+        for chunk in rigs.chunks(IN_LIST_MAX) {
+            let sql = format!(
+                "SELECT rig_id, from_at, to_at, hash_rate_hs FROM deliveries \
+                 WHERE rig_id IN ({}) AND from_at < ?2 AND to_at > ?1 ORDER BY rig_id, from_at",
+                placeholders(3, chunk.len())
+            );
+            let mut query = sqlx::query(&sql)
+                .bind(time_text(&from))
+                .bind(time_text(&to));
+            for rig in chunk {
+                query = query.bind(rig.to_string());
+            }
+            for r in query.fetch_all(self.reader()).await? {
+                out.push(DeliveryRow {
+                    rig_id: uuid(&r, "rig_id")?,
+                    from_at: time(&r, "from_at")?,
+                    to_at: time(&r, "to_at")?,
+                    hash_rate_hs: r.try_get("hash_rate_hs")?,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    async fn contracts_to_accrue(
+        &self,
+        until: DateTime<Utc>,
+        after: Option<Uuid>,
+        limit: u32,
+    ) -> Result<Vec<AccruingContract>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {CONTRACT_COLUMNS}, accrued_until FROM contracts WHERE status = 'active' \
+             AND COALESCE(accrued_until, starts_at) < ?1 AND (?2 IS NULL OR id > ?2) \
+             ORDER BY id LIMIT ?3"
+        ))
+        .bind(time_text(&until))
+        .bind(after.map(|id| id.to_string()))
+        .bind(i64::from(limit))
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(AccruingContract {
+                    contract: contract_from_row(r)?,
+                    accrued_until: opt_time(r, "accrued_until")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn rig_contracts(
+        &self,
+        rigs: &[Uuid],
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<RigContract>, StoreError> {
+        let mut out = Vec::new();
+        for chunk in rigs.chunks(IN_LIST_MAX) {
+            let sql = format!(
+                "SELECT rig_id, id, hash_rate_hs, starts_at, ends_at FROM contracts \
+                 WHERE rig_id IN ({}) AND starts_at < ?2 AND ends_at > ?1",
+                placeholders(3, chunk.len())
+            );
+            let mut query = sqlx::query(&sql)
+                .bind(time_text(&from))
+                .bind(time_text(&to));
+            for rig in chunk {
+                query = query.bind(rig.to_string());
+            }
+            for r in query.fetch_all(self.reader()).await? {
+                out.push(RigContract {
+                    rig_id: uuid(&r, "rig_id")?,
+                    contract_id: uuid(&r, "id")?,
+                    hash_rate_hs: r.try_get("hash_rate_hs")?,
+                    starts_at: time(&r, "starts_at")?,
+                    ends_at: time(&r, "ends_at")?,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    async fn accruals(&self, contract_id: Uuid) -> Result<Vec<AccrualRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT contract_id, period_start, period_end, delivered_hs, released, seller_fee, \
+             revenue, maintenance, refunded, created_at FROM accruals WHERE contract_id = ?1 \
+             ORDER BY period_start",
+        )
+        .bind(contract_id.to_string())
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(AccrualRow {
+                    contract_id: uuid(r, "contract_id")?,
+                    period_start: time(r, "period_start")?,
+                    period_end: time(r, "period_end")?,
+                    delivered_hs: r.try_get("delivered_hs")?,
+                    released: decimal(r, "released")?,
+                    seller_fee: decimal(r, "seller_fee")?,
+                    revenue: decimal(r, "revenue")?,
+                    maintenance: decimal(r, "maintenance")?,
+                    refunded: decimal(r, "refunded")?,
+                    created_at: time(r, "created_at")?,
+                })
+            })
+            .collect()
+    }
+}
