@@ -50,21 +50,24 @@ enum Command {
     /// Print the HM-* headers (and the string-to-sign) for a signed API request,
     /// to debug a client's signatures or to sign a request from a shell.
     Sign(crate::commands::sign::SignArgs),
+    /// Accrue every running contract up to a time (idempotent; the server also
+    /// does this on its schedule). Shows a progress bar on a terminal.
+    Accrue(crate::commands::accrue::AccrueArgs),
 }
 
 /// Where the data lives.
 #[derive(Debug, Args)]
-struct DatabaseArgs {
+pub(crate) struct DatabaseArgs {
     /// `sqlite://PATH` (embedded, the default) or `postgres://USER@HOST/DB`.
     #[arg(long, env = "DATABASE_URL", default_value = "sqlite://./hashmarket.db")]
-    database_url: String,
+    pub(crate) database_url: String,
     /// Most database connections in the pool.
     #[arg(long, env = "HASHMARKET_DB_MAX_CONNECTIONS", default_value_t = 16)]
     db_max_connections: u32,
 }
 
 impl DatabaseArgs {
-    fn options(&self, migrate: bool) -> ConnectOptions {
+    pub(crate) fn options(&self, migrate: bool) -> ConnectOptions {
         ConnectOptions {
             max_connections: self.db_max_connections.clamp(1, 1024),
             migrate,
@@ -102,6 +105,34 @@ struct ServeArgs {
     shutdown_timeout_secs: u64,
     #[command(flatten)]
     security: SecurityArgs,
+    #[command(flatten)]
+    accrual: AccrualArgs,
+}
+
+/// How accrual runs.
+#[derive(Debug, Args)]
+pub struct AccrualArgs {
+    /// Length of an accrual period, seconds (periods are aligned to the epoch).
+    #[arg(long, env = "HASHMARKET_ACCRUAL_PERIOD_SECS", default_value_t = 3600)]
+    pub accrual_period_secs: i64,
+    /// How long past a period's end missing delivery or hashprice data is waited
+    /// for before the period counts as not delivered, seconds.
+    #[arg(long, env = "HASHMARKET_ACCRUAL_GRACE_SECS", default_value_t = 6 * 3600)]
+    pub accrual_grace_secs: i64,
+    /// How often the server runs accrual, seconds (0: never; use `hashmarket accrue`).
+    #[arg(long, env = "HASHMARKET_ACCRUAL_INTERVAL_SECS", default_value_t = 60)]
+    pub accrual_interval_secs: u64,
+}
+
+impl AccrualArgs {
+    /// The accrual configuration, bounded.
+    pub fn config(&self) -> hashmarket_payouts::service::AccrualConfig {
+        hashmarket_payouts::service::AccrualConfig {
+            period_secs: self.accrual_period_secs.clamp(60, 7 * 86_400),
+            grace_secs: self.accrual_grace_secs.clamp(0, 30 * 86_400),
+            ..Default::default()
+        }
+    }
 }
 
 /// Secrets, signatures, rate limits and email.
@@ -212,6 +243,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Verify(args) => verify(args).await,
         Command::User(command) => crate::commands::user::run(command).await,
         Command::Sign(args) => crate::commands::sign::run(args),
+        Command::Accrue(args) => crate::commands::accrue::run(args).await,
         Command::Version => {
             version();
             Ok(())
@@ -225,15 +257,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("opening the database {}", redact_url(url)))?;
     let clock = business_clock(&*store, args.simulated_clock).await?;
-    let catalog = match &args.catalog {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("reading {}", path.display()))?;
-            serde_json::from_str(&text)
-                .with_context(|| format!("parsing the catalog {}", path.display()))?
-        }
-        None => hashmarket_contracts::Catalog::default(),
-    };
+    let catalog = load_catalog(args.catalog.as_deref())?;
     let config = ServerConfig {
         bind: args.bind.clone(),
         body_limit_bytes: args.body_limit_bytes,
@@ -248,6 +272,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         signature_window: Duration::from_secs(args.security.signature_window_secs.clamp(1, 3600)),
         rate_limits: args.security.rate_limits(),
         mail: args.security.mail(),
+        accrual: args.accrual.config(),
+        accrual_interval: (args.accrual.accrual_interval_secs > 0)
+            .then(|| Duration::from_secs(args.accrual.accrual_interval_secs)),
     };
     let app = Application::build(config, store.clone())
         .await
@@ -269,6 +296,21 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     store.close().await;
     tracing::info!("hashmarket stopped");
     Ok(())
+}
+
+/// The catalog from `--catalog FILE`, or the built-in one.
+pub(crate) fn load_catalog(
+    path: Option<&std::path::Path>,
+) -> anyhow::Result<hashmarket_contracts::Catalog> {
+    let Some(path) = path else {
+        return Ok(hashmarket_contracts::Catalog::default());
+    };
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let catalog: hashmarket_contracts::Catalog = serde_json::from_str(&text)
+        .with_context(|| format!("parsing the catalog {}", path.display()))?;
+    catalog.validate()?;
+    Ok(catalog)
 }
 
 /// SIGINT (Ctrl-C) and SIGTERM, listened for from the moment they are installed.

@@ -1,4 +1,5 @@
 //! Operator commands beyond `serve`, one module each.
 
+pub mod accrue;
 pub mod sign;
 pub mod user;

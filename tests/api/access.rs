@@ -779,7 +779,12 @@ mod mail {
     async fn a_fill_emails_buyer_and_seller_that_the_contract_started(app: TestApp) {
         use crate::marketplace::{buy, cast, order, sell};
         let cast = cast(&app).await;
-        let ask = order(&app, &cast.seller, sell(&cast.rig_id, "10 TH/s", "0.00000100")).await;
+        let ask = order(
+            &app,
+            &cast.seller,
+            sell(&cast.rig_id, "10 TH/s", "0.00000100"),
+        )
+        .await;
         assert_eq!(ask.status().as_u16(), 201);
         let bid = order(&app, &cast.buyer, buy("10 TH/s", "0.00000100")).await;
         assert_eq!(bid.status().as_u16(), 201);

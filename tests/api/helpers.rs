@@ -108,6 +108,8 @@ pub fn test_config() -> ServerConfig {
             poll_interval: std::time::Duration::from_millis(200),
             ..MailConfig::default()
         },
+        // Tests run accrual themselves (POST /v1/admin/accrue), deterministically.
+        accrual_interval: None,
         ..ServerConfig::default()
     }
 }

@@ -8,6 +8,8 @@ use std::path::PathBuf;
 use hashmarket_contracts::Catalog;
 use hashmarket_market::BusinessClock;
 
+use hashmarket_payouts::service::AccrualConfig;
+
 use crate::crypto::MasterKeySource;
 use crate::mail::MailConfig;
 use crate::ratelimit::RateLimitConfig;
@@ -48,6 +50,11 @@ pub struct ServerConfig {
     pub rate_limits: RateLimitConfig,
     /// Email delivery.
     pub mail: MailConfig,
+    /// Accrual periods, grace and page size.
+    pub accrual: AccrualConfig,
+    /// How often the server runs accrual (`None`: never on its own; operators
+    /// use `POST /v1/admin/accrue` or `hashmarket accrue`).
+    pub accrual_interval: Option<Duration>,
 }
 
 impl Default for ServerConfig {
@@ -65,6 +72,8 @@ impl Default for ServerConfig {
             signature_window: DEFAULT_SIGNATURE_WINDOW,
             rate_limits: RateLimitConfig::default(),
             mail: MailConfig::default(),
+            accrual: AccrualConfig::default(),
+            accrual_interval: Some(Duration::from_secs(60)),
         }
     }
 }

@@ -51,7 +51,9 @@ impl Application {
         let catalog = ApiCatalog::new(config.catalog.clone());
         let terms = MarketTerms::from_catalog(catalog.catalog());
         let notices = mail::marketplace_notices(&catalog, &terms);
-        let markets = Markets::start(terms, store.clone(), config.clock.clone(), notices).await?;
+        let accrual_rates = Arc::new(hashmarket_payouts::service::market_rates(catalog.catalog()));
+        let markets =
+            Markets::start(terms, store.clone(), config.clock.clone(), notices.clone()).await?;
         let sessions =
             auth::session::SessionKeys::load(&*store, config.jwt_secret.as_deref()).await?;
         let master_key = crypto::MasterKey::load(&config.master_key)?;
@@ -60,6 +62,7 @@ impl Application {
         idempotency::persistence::spawn_retention(store.clone());
         let listener = TcpListener::bind(&config.bind)?;
         let local_addr = listener.local_addr()?;
+        let store_for_accrual = store.clone();
         let state = web::Data::new(AppState {
             store,
             config: config.clone(),
@@ -70,7 +73,20 @@ impl Application {
             master_key,
             mailer,
             rate_limits,
+            accrual_rates: accrual_rates.clone(),
+            notices: notices.clone(),
         });
+        if let Some(interval) = config.accrual_interval {
+            let clock = config.clock.clone();
+            hashmarket_payouts::service::spawn_schedule(
+                store_for_accrual,
+                accrual_rates,
+                notices,
+                Arc::new(move || clock.now()),
+                config.accrual,
+                interval,
+            );
+        }
         // Background work holds the state weakly: it ends when the server has
         // stopped and dropped it (and with it the markets and their leases).
         let weak = Arc::downgrade(&state.clone().into_inner());

@@ -1,6 +1,10 @@
 //! What every handler can reach: the store, the configuration, the metrics handle.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
+
+use hashmarket_market::Notices;
+use hashmarket_payouts::service::MarketRates;
 
 use hashmarket_store::Store;
 use metrics_exporter_prometheus::PrometheusHandle;
@@ -34,4 +38,8 @@ pub struct AppState {
     pub mailer: Mailer,
     /// Per-IP, per-user and login rate limits.
     pub rate_limits: RateLimits,
+    /// Every market's accrual rates (from the catalog).
+    pub accrual_rates: Arc<BTreeMap<String, MarketRates>>,
+    /// The marketplace's emails (contract started / ended).
+    pub notices: Notices,
 }

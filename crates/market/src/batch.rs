@@ -17,6 +17,7 @@ use hashmarket_store::market::{
     AccountRef, ContractRow, EntryRecord, IdempotencyClaim, IdempotencyRecord, OrderRow, RigRow,
     TransferRecord, UnitOfWork, UserEmail,
 };
+use hashmarket_store::payouts::{AccrualRow, ContractProgress};
 use hashmarket_store::StoreError;
 
 use crate::money::{check_transfer, entry, TransferKind};
@@ -46,6 +47,8 @@ pub struct Batch {
     records: Vec<IdempotencyRecord>,
     notices: Notices,
     emails: Vec<UserEmail>,
+    accruals: Vec<AccrualRow>,
+    progress: Vec<ContractProgress>,
 }
 
 impl Batch {
@@ -63,6 +66,8 @@ impl Batch {
             records: Vec::new(),
             notices,
             emails: Vec::new(),
+            accruals: Vec::new(),
+            progress: Vec::new(),
         }
     }
 
@@ -181,6 +186,26 @@ impl Batch {
         self.work.find_idempotency_keys(wanted).await
     }
 
+    /// The emails this batch may write.
+    pub fn notices(&self) -> &Notices {
+        &self.notices
+    }
+
+    /// Records an accrued (contract, period), written with its transfers.
+    pub fn add_accrual(&mut self, row: AccrualRow) {
+        self.accruals.push(row);
+    }
+
+    /// Records a contract's new totals and progress after accrual.
+    pub fn set_contract_progress(&mut self, row: ContractProgress) {
+        self.progress.push(row);
+    }
+
+    /// Queues an email to a user with the batch.
+    pub fn add_email(&mut self, email: UserEmail) {
+        self.emails.push(email);
+    }
+
     /// Records a finished request's answer, written with its effect.
     pub fn record(&mut self, record: IdempotencyRecord) {
         self.records.push(record);
@@ -206,6 +231,8 @@ impl Batch {
                 .await?;
         }
         self.work.insert_idempotency_records(&self.records).await?;
+        self.work.insert_accruals(&self.accruals).await?;
+        self.work.update_contract_progress(&self.progress).await?;
         self.work.insert_user_emails(&self.emails).await?;
         self.work.commit().await
     }

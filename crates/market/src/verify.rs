@@ -65,5 +65,20 @@ pub async fn verify(store: &dyn Store) -> Result<Vec<Violation>, StoreError> {
             )));
         }
     }
+    for s in store.settlements().await? {
+        if s.released != s.accrued_released || s.refunded != s.accrued_refunded {
+            found.push(Violation(format!(
+                "contract {}: released {} / refunded {} but its accruals say {} / {}",
+                s.id, s.released, s.refunded, s.accrued_released, s.accrued_refunded
+            )));
+        }
+        let settled = s.released + s.refunded;
+        if settled > s.cost || (s.status == "completed" && settled != s.cost) {
+            found.push(Violation(format!(
+                "contract {} ({}): released {} + refunded {} ≠ cost {}",
+                s.id, s.status, s.released, s.refunded, s.cost
+            )));
+        }
+    }
     Ok(found)
 }

@@ -1,7 +1,8 @@
 //! Payouts (HM-6): accrual of delivered hash rate into seller releases and buyer
-//! revenue (pure rules, over `hashmarket_contracts::schedule`), withdrawal thresholds,
-//! and the service that runs them on the business clock's schedule.
-//!
-//! Not filled in yet.
+//! revenue ([`rules`], pure, over `hashmarket_contracts::schedule`), and the
+//! service that runs it over the database on the business clock ([`service`]).
 
 #![deny(missing_docs)]
+
+pub mod rules;
+pub mod service;

@@ -113,6 +113,25 @@ pub struct RigContract {
     pub ends_at: DateTime<Utc>,
 }
 
+/// A contract's money as recorded on the contract and in its accrual rows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settlement {
+    /// The contract.
+    pub id: Uuid,
+    /// Its status.
+    pub status: String,
+    /// Its cost.
+    pub cost: Decimal,
+    /// `released_to_seller` on the contract.
+    pub released: Decimal,
+    /// `refunded_to_buyer` on the contract.
+    pub refunded: Decimal,
+    /// Σ released over its accrual rows.
+    pub accrued_released: Decimal,
+    /// Σ refunded over its accrual rows.
+    pub accrued_refunded: Decimal,
+}
+
 /// Reads and writes hashprices and deliveries; reads what accrual needs.
 #[async_trait]
 pub trait PayoutStore: Send + Sync {
@@ -148,6 +167,8 @@ pub trait PayoutStore: Send + Sync {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<RigContract>, StoreError>;
+    /// Every contract's settlement, for `hashmarket verify`.
+    async fn settlements(&self) -> Result<Vec<Settlement>, StoreError>;
     /// The accrual rows of a contract, in period order.
     async fn accruals(&self, contract_id: Uuid) -> Result<Vec<AccrualRow>, StoreError>;
 }

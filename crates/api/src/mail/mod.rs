@@ -188,6 +188,7 @@ pub fn marketplace_notices(
         .iter()
         .map(|t| (t.id.clone(), t.algorithm.clone()))
         .collect();
+    let (catalog_end, algorithms_end) = (catalog.clone(), algorithms.clone());
     let render = move |c: &hashmarket_store::market::ContractRow, party: Party| {
         let algorithm = algorithms.get(&c.market).cloned().unwrap_or_default();
         let hash_rate = catalog.format_hash_rate(&algorithm, c.hash_rate_hs);
@@ -211,8 +212,55 @@ pub fn marketplace_notices(
             html: rendered.html,
         }
     };
+    let catalog_for_end = catalog_end;
+    let algorithms_for_end = algorithms_end;
+    let ended = move |c: &hashmarket_store::market::ContractRow, party: Party| {
+        let algorithm = algorithms_for_end
+            .get(&c.market)
+            .cloned()
+            .unwrap_or_default();
+        let hash_rate = catalog_for_end.format_hash_rate(&algorithm, c.hash_rate_hs);
+        let money = |d| format!("{} {}", catalog_for_end.format(&c.asset, d), c.asset);
+        let price = format!(
+            "{} {}",
+            catalog_for_end.format_price(&c.market, c.price),
+            c.asset
+        );
+        let delivered = if c.cost.is_zero() {
+            "n/a".to_string()
+        } else {
+            format!(
+                "{}%",
+                (c.released_to_seller / c.cost * rust_decimal::Decimal::ONE_HUNDRED).round_dp(1)
+            )
+        };
+        let rendered = templates::contract_ended(
+            &templates::ContractSummary {
+                terms: templates::ContractTerms {
+                    id: &c.id.to_string(),
+                    market: &c.market,
+                    hash_rate: &hash_rate,
+                    price: &price,
+                    cost: &money(c.cost),
+                    starts_at: c.starts_at,
+                    ends_at: c.ends_at,
+                },
+                paid: &money(c.released_to_seller),
+                refunded: &money(c.refunded_to_buyer),
+                revenue: &money(c.mining_revenue),
+                delivered: &delivered,
+            },
+            party == Party::Buyer,
+        );
+        Message {
+            subject: rendered.subject,
+            text: rendered.text,
+            html: rendered.html,
+        }
+    };
     hashmarket_market::Notices {
         contract_started: Some(Arc::new(render)),
+        contract_ended: Some(Arc::new(ended)),
     }
 }
 

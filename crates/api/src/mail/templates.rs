@@ -136,21 +136,73 @@ pub fn contract_started(terms: &ContractTerms<'_>, buyer: bool) -> Rendered {
         ("Starts", utc(terms.starts_at)),
         ("Ends", utc(terms.ends_at)),
     ];
-    let text_rows: String = rows
-        .iter()
-        .map(|(k, v)| format!("{k:<10} {v}\n"))
-        .collect();
+    let text_rows: String = rows.iter().map(|(k, v)| format!("{k:<10} {v}\n")).collect();
     let html_rows: String = rows
         .iter()
         .map(|(k, v)| format!("<tr><td>{k}</td><td>{}</td></tr>", escape_html(v)))
         .collect();
     Rendered {
         subject: format!("Contract started: {} {}", terms.hash_rate, terms.market),
-        text: format!("{role} {} on {}.\n\n{text_rows}\n{duty}\n", terms.hash_rate, terms.market),
+        text: format!(
+            "{role} {} on {}.\n\n{text_rows}\n{duty}\n",
+            terms.hash_rate, terms.market
+        ),
         html: html_page(&format!(
             "<p>{role} {} on {}.</p><table>{html_rows}</table><p>{duty}</p>",
             escape_html(terms.hash_rate),
             escape_html(terms.market)
+        )),
+    }
+}
+
+/// What a contract came to at its end.
+pub struct ContractSummary<'a> {
+    /// The contract's terms.
+    pub terms: ContractTerms<'a>,
+    /// Paid out of escrow to the seller (before the seller fee), with asset.
+    pub paid: &'a str,
+    /// Returned to the buyer, with asset.
+    pub refunded: &'a str,
+    /// Mining revenue credited to the buyer, with asset.
+    pub revenue: &'a str,
+    /// Share of the contracted hash rate delivered, e.g. "83.3%".
+    pub delivered: &'a str,
+}
+
+/// "Your contract has ended": contracted vs delivered, paid, refunded.
+pub fn contract_ended(summary: &ContractSummary<'_>, buyer: bool) -> Rendered {
+    let t = &summary.terms;
+    let rows = [
+        ("Contract", t.id.to_string()),
+        ("Market", t.market.to_string()),
+        ("Contracted", t.hash_rate.to_string()),
+        ("Delivered", summary.delivered.to_string()),
+        ("Cost", t.cost.to_string()),
+        ("Paid to seller", summary.paid.to_string()),
+        ("Refunded", summary.refunded.to_string()),
+        ("Mining revenue", summary.revenue.to_string()),
+        ("Ended", utc(t.ends_at)),
+    ];
+    let text_rows: String = rows.iter().map(|(k, v)| format!("{k:<15} {v}\n")).collect();
+    let html_rows: String = rows
+        .iter()
+        .map(|(k, v)| format!("<tr><td>{k}</td><td>{}</td></tr>", escape_html(v)))
+        .collect();
+    let whose = if buyer {
+        "Your purchase of"
+    } else {
+        "Your sale of"
+    };
+    Rendered {
+        subject: format!("Contract ended: {} {}", t.hash_rate, t.market),
+        text: format!(
+            "{whose} {} on {} has ended.\n\n{text_rows}",
+            t.hash_rate, t.market
+        ),
+        html: html_page(&format!(
+            "<p>{whose} {} on {} has ended.</p><table>{html_rows}</table>",
+            escape_html(t.hash_rate),
+            escape_html(t.market)
         )),
     }
 }

@@ -10,6 +10,7 @@ pub mod markets;
 pub mod money;
 pub mod openapi;
 pub mod orders;
+pub mod payouts;
 pub mod rigs;
 pub mod time;
 
@@ -29,6 +30,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(money::configure)
             .configure(rigs::configure)
             .configure(orders::configure)
-            .configure(contracts::configure),
+            .configure(contracts::configure)
+            .configure(payouts::configure),
     );
 }

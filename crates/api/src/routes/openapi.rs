@@ -24,6 +24,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
         super::time::ApiDoc::openapi(),
         super::auth::ApiDoc::openapi(),
         super::api_keys::ApiDoc::openapi(),
+        super::payouts::ApiDoc::openapi(),
     ] {
         doc.merge(part);
     }

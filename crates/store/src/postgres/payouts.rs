@@ -7,7 +7,7 @@ use super::market::{contract_from_row, CONTRACT_COLUMNS};
 use super::PgStore;
 use crate::payouts::{
     AccrualRow, AccruingContract, DeliveryRow, HashpriceRow, PayoutStore, ReportOutcome,
-    RigContract,
+    RigContract, Settlement,
 };
 use crate::StoreError;
 
@@ -197,6 +197,31 @@ impl PayoutStore for PgStore {
                     hash_rate_hs: r.try_get("hash_rate_hs")?,
                     starts_at: r.try_get("starts_at")?,
                     ends_at: r.try_get("ends_at")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn settlements(&self) -> Result<Vec<Settlement>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT c.id, c.status, c.cost, c.released_to_seller, c.refunded_to_buyer, \
+             COALESCE(SUM(a.released), 0) AS accrued_released, \
+             COALESCE(SUM(a.refunded), 0) AS accrued_refunded \
+             FROM contracts c LEFT JOIN accruals a ON a.contract_id = c.id \
+             GROUP BY c.id ORDER BY c.id",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Settlement {
+                    id: r.try_get("id")?,
+                    status: r.try_get("status")?,
+                    cost: r.try_get("cost")?,
+                    released: r.try_get("released_to_seller")?,
+                    refunded: r.try_get("refunded_to_buyer")?,
+                    accrued_released: r.try_get("accrued_released")?,
+                    accrued_refunded: r.try_get("accrued_refunded")?,
                 })
             })
             .collect()

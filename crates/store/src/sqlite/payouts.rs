@@ -8,7 +8,7 @@ use super::market::{contract_from_row, CONTRACT_COLUMNS};
 use super::SqliteStore;
 use crate::payouts::{
     AccrualRow, AccruingContract, DeliveryRow, HashpriceRow, PayoutStore, ReportOutcome,
-    RigContract,
+    RigContract, Settlement,
 };
 use crate::StoreError;
 
@@ -214,6 +214,43 @@ impl PayoutStore for SqliteStore {
             }
         }
         Ok(out)
+    }
+
+    async fn settlements(&self) -> Result<Vec<Settlement>, StoreError> {
+        // Decimals are text here: sum them exactly in Rust, never in SQL.
+        let mut sums: std::collections::HashMap<
+            Uuid,
+            (rust_decimal::Decimal, rust_decimal::Decimal),
+        > = std::collections::HashMap::new();
+        for r in sqlx::query("SELECT contract_id, released, refunded FROM accruals")
+            .fetch_all(self.reader())
+            .await?
+        {
+            let entry = sums.entry(uuid(&r, "contract_id")?).or_default();
+            entry.0 += decimal(&r, "released")?;
+            entry.1 += decimal(&r, "refunded")?;
+        }
+        let rows = sqlx::query(
+            "SELECT id, status, cost, released_to_seller, refunded_to_buyer FROM contracts ORDER BY id",
+        )
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let id = uuid(r, "id")?;
+                let (accrued_released, accrued_refunded) =
+                    sums.get(&id).copied().unwrap_or_default();
+                Ok(Settlement {
+                    id,
+                    status: r.try_get("status")?,
+                    cost: decimal(r, "cost")?,
+                    released: decimal(r, "released_to_seller")?,
+                    refunded: decimal(r, "refunded_to_buyer")?,
+                    accrued_released,
+                    accrued_refunded,
+                })
+            })
+            .collect()
     }
 
     async fn accruals(&self, contract_id: Uuid) -> Result<Vec<AccrualRow>, StoreError> {

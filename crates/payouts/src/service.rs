@@ -1,0 +1,507 @@
+//! The accrual service: runs [`crate::rules`] over the database, page by page.
+//!
+//! For every active contract it accrues each whole period between where it was
+//! accrued up to and `until` (the business clock's now): the rig's delivery that
+//! period (time-weighted from its reports) shared among the rig's contracts, the
+//! period's hashprice, the contract's due part of its cost. A page of contracts is
+//! one transaction — its ledger transfers, its `accruals` rows (primary key
+//! (contract, period): a second run, or a crashed one re-run, cannot credit twice)
+//! and the contracts' new totals commit together or not at all.
+//!
+//! A period whose delivery or hashprice data is missing waits; once `until` is a
+//! grace period past its end it counts as not delivered (the buyer gets that part
+//! of the cost back at the end) — never silently zero while data may still come.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use chrono::{DateTime, TimeZone, Utc};
+use rust_decimal::Decimal;
+use uuid::Uuid;
+
+use hashmarket_contracts::schedule::ProRata;
+use hashmarket_contracts::Catalog;
+use hashmarket_ledger::{Purpose, TransferKind, OPERATOR};
+use hashmarket_market::batch::{account, Batch, Refs};
+use hashmarket_market::notices::Notices;
+use hashmarket_store::market::{AccountRef, ContractRow};
+use hashmarket_store::payouts::{AccrualRow, AccruingContract, ContractProgress, RigContract};
+use hashmarket_store::{Store, StoreError};
+
+use crate::rules::{self, ContractTerms, Rates, Segment};
+
+/// How accrual runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccrualConfig {
+    /// Length of an accrual period (aligned to the Unix epoch).
+    pub period_secs: i64,
+    /// How long past a period's end missing data is waited for.
+    pub grace_secs: i64,
+    /// Contracts per transaction.
+    pub page_contracts: u32,
+}
+
+impl Default for AccrualConfig {
+    fn default() -> Self {
+        AccrualConfig {
+            period_secs: 3600,
+            grace_secs: 6 * 3600,
+            page_contracts: 1000,
+        }
+    }
+}
+
+/// What a market's contracts accrue with.
+#[derive(Debug, Clone)]
+pub struct MarketRates {
+    /// Algorithm id (hashprices are per algorithm).
+    pub algorithm: String,
+    /// H/s per display unit (hashprices are per display unit per day).
+    pub unit_hs: u128,
+    /// Decimal places of the market's asset.
+    pub decimals: u32,
+    /// Seller fee, a fraction.
+    pub seller_fee: Decimal,
+}
+
+/// Every market's rates, from the catalog.
+pub fn market_rates(catalog: &Catalog) -> BTreeMap<String, MarketRates> {
+    catalog
+        .markets
+        .values()
+        .filter_map(|m| {
+            let algorithm = catalog.algorithms.get(&m.algorithm)?;
+            let asset = catalog.assets.get(&m.quote_asset)?;
+            Some((
+                m.id.clone(),
+                MarketRates {
+                    algorithm: m.algorithm.clone(),
+                    unit_hs: algorithm.unit.hs(),
+                    decimals: asset.decimals,
+                    seller_fee: m.seller_fee,
+                },
+            ))
+        })
+        .collect()
+}
+
+/// Why accrual stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum AccrualError {
+    /// The database failed (the page in progress rolled back; re-run to continue).
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A contract of a market the catalog no longer has.
+    #[error("contract {contract} is in market {market}, which the catalog does not list")]
+    UnknownMarket {
+        /// The contract.
+        contract: Uuid,
+        /// Its market.
+        market: String,
+    },
+    /// An amount too large for exact integer arithmetic.
+    #[error("an amount of contract {0} does not fit exact arithmetic")]
+    Overflow(Uuid),
+}
+
+/// What a run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccrualReport {
+    /// (contract, period) pairs accrued.
+    pub periods: u64,
+    /// Contracts that reached their end.
+    pub completed: u64,
+    /// Contracts left waiting for delivery or hashprice data.
+    pub waiting: u64,
+    /// Contracts looked at.
+    pub contracts: u64,
+}
+
+fn to_minor(amount: Decimal, decimals: u32) -> Option<i128> {
+    let scaled = amount.checked_mul(Decimal::from(10u64.checked_pow(decimals)?))?;
+    scaled
+        .trunc()
+        .mantissa()
+        .checked_div(10i128.pow(scaled.trunc().scale()))
+}
+
+fn from_minor(minor: i128, decimals: u32) -> Decimal {
+    Decimal::from_i128_with_scale(minor, decimals)
+}
+
+fn secs(t: DateTime<Utc>) -> i64 {
+    t.timestamp()
+}
+
+fn time(secs: i64) -> DateTime<Utc> {
+    Utc.timestamp_opt(secs, 0)
+        .single()
+        .expect("a period boundary is a valid time")
+}
+
+/// A price per display unit per day → minor units per H/s per day × RATE_SCALE.
+fn scaled_rate(price: Decimal, decimals: u32, unit_hs: u128) -> Option<i128> {
+    let mantissa = price.mantissa();
+    let exponent = (decimals + 18).checked_sub(price.scale())?;
+    let minor_scaled = mantissa.checked_mul(10i128.checked_pow(exponent)?)?;
+    minor_scaled.checked_div(i128::try_from(unit_hs).ok()?)
+}
+
+/// The data one page needs, read before its transaction.
+struct PageData {
+    deliveries: BTreeMap<Uuid, Vec<Segment>>,
+    rig_contracts: BTreeMap<Uuid, Vec<RigContract>>,
+    hashprices: BTreeMap<String, Vec<Segment>>,
+}
+
+async fn page_data(
+    store: &dyn Store,
+    page: &[AccruingContract],
+    rates: &BTreeMap<String, MarketRates>,
+    until: DateTime<Utc>,
+) -> Result<PageData, AccrualError> {
+    let rigs: Vec<Uuid> = page
+        .iter()
+        .map(|c| c.contract.rig_id)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let from = page
+        .iter()
+        .map(|c| c.accrued_until.unwrap_or(c.contract.starts_at))
+        .min()
+        .unwrap_or(until);
+    let to = until;
+    let mut deliveries: BTreeMap<Uuid, Vec<Segment>> = BTreeMap::new();
+    for d in store.deliveries(&rigs, from, to).await? {
+        deliveries.entry(d.rig_id).or_default().push(Segment {
+            from_secs: secs(d.from_at),
+            to_secs: secs(d.to_at),
+            value: i128::from(d.hash_rate_hs),
+        });
+    }
+    let mut rig_contracts: BTreeMap<Uuid, Vec<RigContract>> = BTreeMap::new();
+    for c in store.rig_contracts(&rigs, from, to).await? {
+        rig_contracts.entry(c.rig_id).or_default().push(c);
+    }
+    let mut hashprices: BTreeMap<String, Vec<Segment>> = BTreeMap::new();
+    let markets: BTreeSet<&str> = page.iter().map(|c| c.contract.market.as_str()).collect();
+    for market in markets {
+        let Some(rate) = rates.get(market) else {
+            continue;
+        };
+        let key = format!("{}/{}", rate.algorithm, rate.decimals);
+        if hashprices.contains_key(&key) {
+            continue;
+        }
+        let mut segments = Vec::new();
+        for h in store.hashprices(&rate.algorithm, from, to).await? {
+            if let Some(value) = scaled_rate(h.price, rate.decimals, rate.unit_hs) {
+                segments.push(Segment {
+                    from_secs: secs(h.from_at),
+                    to_secs: secs(h.to_at),
+                    value,
+                });
+            }
+        }
+        hashprices.insert(key, segments);
+    }
+    Ok(PageData {
+        deliveries,
+        rig_contracts,
+        hashprices,
+    })
+}
+
+/// The accounts a contract's accrual touches.
+fn accounts_of(c: &ContractRow) -> [AccountRef; 5] {
+    [
+        account(c.buyer_id, &c.asset, Purpose::ContractEscrow),
+        account(c.buyer_id, &c.asset, Purpose::Available),
+        account(c.seller_id, &c.asset, Purpose::Available),
+        account(OPERATOR, &c.asset, Purpose::Fees),
+        account(OPERATOR, &c.asset, Purpose::MiningRevenue),
+    ]
+}
+
+/// Accrues every active contract up to `until` (business time); `progress` is
+/// told how many contracts each committed page covered.
+pub async fn accrue_until(
+    store: &dyn Store,
+    rates: &BTreeMap<String, MarketRates>,
+    notices: &Notices,
+    until: DateTime<Utc>,
+    config: AccrualConfig,
+    progress: &mut (dyn FnMut(u64) + Send),
+) -> Result<AccrualReport, AccrualError> {
+    assert!(config.period_secs > 0 && config.page_contracts > 0);
+    let mut report = AccrualReport::default();
+    let mut after = None;
+    loop {
+        let page = store
+            .contracts_to_accrue(until, after, config.page_contracts)
+            .await?;
+        let Some(last) = page.last() else { break };
+        after = Some(last.contract.id);
+        let data = page_data(store, &page, rates, until).await?;
+        let mut batch = Batch::new(store.begin().await?, until, notices.clone());
+        let mut accounts: Vec<AccountRef> = page
+            .iter()
+            .flat_map(|c| accounts_of(&c.contract))
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        accounts.sort();
+        batch.lock(&accounts).await?;
+        for contract in &page {
+            accrue_contract(
+                &mut batch,
+                contract,
+                rates,
+                &data,
+                until,
+                config,
+                &mut report,
+            )?;
+        }
+        batch.commit().await?;
+        report.contracts += page.len() as u64;
+        progress(page.len() as u64);
+    }
+    Ok(report)
+}
+
+/// Accrues one contract's due periods into the batch.
+fn accrue_contract(
+    batch: &mut Batch,
+    entry: &AccruingContract,
+    rates: &BTreeMap<String, MarketRates>,
+    data: &PageData,
+    until: DateTime<Utc>,
+    config: AccrualConfig,
+    report: &mut AccrualReport,
+) -> Result<(), AccrualError> {
+    let c = &entry.contract;
+    let rate = rates
+        .get(&c.market)
+        .ok_or_else(|| AccrualError::UnknownMarket {
+            contract: c.id,
+            market: c.market.clone(),
+        })?;
+    let overflow = || AccrualError::Overflow(c.id);
+    let dec = rate.decimals;
+    let terms = ContractTerms {
+        cost_minor: to_minor(c.cost, dec).ok_or_else(overflow)?,
+        hash_rate_hs: c.hash_rate_hs,
+        start_secs: secs(c.starts_at),
+        end_secs: secs(c.ends_at),
+    };
+    let fee_ppm = to_minor(rate.seller_fee, 6).ok_or_else(overflow)?;
+    let hashprice = data
+        .hashprices
+        .get(&format!("{}/{}", rate.algorithm, dec))
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let deliveries = data
+        .deliveries
+        .get(&c.rig_id)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let rig_contracts = data
+        .rig_contracts
+        .get(&c.rig_id)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let Some(schedule) = ProRata::new(terms.cost_minor, terms.start_secs, terms.end_secs) else {
+        return Ok(());
+    };
+    let resume = secs(entry.accrued_until.unwrap_or(c.starts_at));
+    let now = secs(until);
+    let mut released = to_minor(c.released_to_seller, dec).ok_or_else(overflow)?;
+    let mut refunded = to_minor(c.refunded_to_buyer, dec).ok_or_else(overflow)?;
+    let mut revenue_total = to_minor(c.mining_revenue, dec).ok_or_else(overflow)?;
+    let mut accrued_until = resume;
+    let mut completed = false;
+    let accounts = accounts_of(c);
+    let [escrow, buyer, seller, fees, mining] = &accounts;
+    for period in schedule.periods(config.period_secs) {
+        if period.to_secs <= resume {
+            continue;
+        }
+        if period.to_secs > now {
+            break;
+        }
+        let delivered = rules::average_over(deliveries, period.from_secs, period.to_secs);
+        let price = rules::average_over(hashprice, period.from_secs, period.to_secs);
+        let (delivered_hs, price_scaled) = match (delivered, price) {
+            (Some(d), Some(p)) => (i64::try_from(d).unwrap_or(i64::MAX), p),
+            _ if now < period.to_secs + config.grace_secs => {
+                report.waiting += 1;
+                break;
+            }
+            // Past the grace: what was not reported was not delivered.
+            _ => (0, 0),
+        };
+        let sharing: Vec<&RigContract> = rig_contracts
+            .iter()
+            .filter(|r| secs(r.starts_at) < period.to_secs && secs(r.ends_at) > period.from_secs)
+            .collect();
+        let hash_rates: Vec<i64> = sharing.iter().map(|r| r.hash_rate_hs).collect();
+        let shares = rules::share_delivery(delivered_hs, &hash_rates);
+        let share = sharing
+            .iter()
+            .position(|r| r.contract_id == c.id)
+            .map_or(0, |i| shares[i]);
+        let accrual = rules::accrue_period(
+            &terms,
+            period.from_secs,
+            period.to_secs,
+            share,
+            released,
+            &Rates {
+                hashprice_scaled: price_scaled,
+                seller_fee_ppm: fee_ppm,
+                maintenance_scaled: 0,
+            },
+        );
+        let refs = Refs {
+            contract_id: Some(c.id),
+            ..Refs::default()
+        };
+        let m = |minor| from_minor(minor, dec);
+        batch.transfer(
+            TransferKind::Release,
+            escrow,
+            seller,
+            m(accrual.released),
+            refs,
+        );
+        batch.transfer(
+            TransferKind::SellerFee,
+            seller,
+            fees,
+            m(accrual.seller_fee),
+            refs,
+        );
+        batch.transfer(
+            TransferKind::Revenue,
+            mining,
+            buyer,
+            m(accrual.revenue),
+            refs,
+        );
+        batch.transfer(
+            TransferKind::Maintenance,
+            buyer,
+            fees,
+            m(accrual.maintenance),
+            refs,
+        );
+        batch.transfer(TransferKind::Refund, escrow, buyer, m(accrual.refund), refs);
+        batch.add_accrual(AccrualRow {
+            contract_id: c.id,
+            period_start: time(period.from_secs),
+            period_end: time(period.to_secs),
+            delivered_hs: accrual.delivered_hs,
+            released: m(accrual.released),
+            seller_fee: m(accrual.seller_fee),
+            revenue: m(accrual.revenue),
+            maintenance: m(accrual.maintenance),
+            refunded: m(accrual.refund),
+            created_at: until,
+        });
+        released += accrual.released;
+        refunded += accrual.refund;
+        revenue_total += accrual.revenue - accrual.maintenance;
+        accrued_until = period.to_secs;
+        report.periods += 1;
+        if period.to_secs >= terms.end_secs {
+            completed = true;
+            break;
+        }
+    }
+    if accrued_until == resume && !completed {
+        return Ok(());
+    }
+    if completed {
+        // The contract's money is settled in full: releases + refunds = cost.
+        assert_eq!(
+            released + refunded,
+            terms.cost_minor,
+            "contract {} settled unevenly",
+            c.id
+        );
+        report.completed += 1;
+    }
+    let progress = ContractProgress {
+        id: c.id,
+        released_to_seller: from_minor(released, dec),
+        refunded_to_buyer: from_minor(refunded, dec),
+        mining_revenue: from_minor(revenue_total, dec),
+        accrued_until: time(accrued_until),
+        status: if completed { "completed" } else { "active" }.into(),
+    };
+    if completed {
+        let ended = ContractRow {
+            status: progress.status.clone(),
+            released_to_seller: progress.released_to_seller,
+            refunded_to_buyer: progress.refunded_to_buyer,
+            mining_revenue: progress.mining_revenue,
+            ..c.clone()
+        };
+        for email in batch_notices(batch).contract_ended(&ended) {
+            batch.add_email(email);
+        }
+    }
+    batch.set_contract_progress(progress);
+    Ok(())
+}
+
+fn batch_notices(batch: &Batch) -> Notices {
+    batch.notices().clone()
+}
+
+/// Runs accrual on the business clock every `interval` until the store closes;
+/// `until` says what "now" is at each run (the business clock).
+pub fn spawn_schedule(
+    store: Arc<dyn Store>,
+    rates: Arc<BTreeMap<String, MarketRates>>,
+    notices: Notices,
+    now: Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>,
+    config: AccrualConfig,
+    interval: std::time::Duration,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(interval);
+        loop {
+            tick.tick().await;
+            let until = now();
+            match accrue_until(&*store, &rates, &notices, until, config, &mut |_| {}).await {
+                Ok(report) if report.periods > 0 => {
+                    tracing::info!(?report, %until, "accrual run")
+                }
+                Ok(_) => {}
+                Err(err) => tracing::warn!(error = %err, "accrual run failed; retrying next run"),
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn minor_units_and_scaled_rates() {
+        assert_eq!(to_minor(Decimal::new(30000, 8), 8), Some(30000));
+        assert_eq!(to_minor(Decimal::new(123, 2), 8), Some(123_000_000));
+        assert_eq!(from_minor(30000, 8), Decimal::new(30000, 8));
+        // 0.00000068 BTC per TH/s per day = 68 sat per 1e12 H/s per day.
+        let scaled = scaled_rate(Decimal::new(68, 8), 8, 1_000_000_000_000).unwrap();
+        assert_eq!(
+            rules::earned(1_000_000_000_000, rules::DAY_SECS, scaled),
+            68
+        );
+        assert_eq!(to_minor(Decimal::new(2, 2), 6), Some(20_000));
+    }
+}
