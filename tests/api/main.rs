@@ -9,3 +9,4 @@ mod auth;
 mod marketplace;
 mod markets;
 mod operations;
+mod payouts;

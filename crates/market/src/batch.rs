@@ -186,6 +186,14 @@ impl Batch {
         self.work.find_idempotency_keys(wanted).await
     }
 
+    /// Locks contracts and reads their accrual progress inside the transaction.
+    pub async fn lock_contract_progress(
+        &mut self,
+        ids: &[Uuid],
+    ) -> Result<Vec<(Uuid, Option<DateTime<Utc>>)>, StoreError> {
+        self.work.lock_contract_progress(ids).await
+    }
+
     /// The emails this batch may write.
     pub fn notices(&self) -> &Notices {
         &self.notices

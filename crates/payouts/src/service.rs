@@ -245,6 +245,19 @@ pub async fn accrue_until(
         after = Some(last.contract.id);
         let data = page_data(store, &page, rates, until).await?;
         let mut batch = Batch::new(store.begin().await?, until, notices.clone());
+        // Decide on committed progress: a concurrent run may have accrued some of
+        // these since they were read; skip those (locking first makes us wait
+        // for it, then see its result).
+        let ids: Vec<Uuid> = page.iter().map(|c| c.contract.id).collect();
+        let fresh: BTreeMap<Uuid, Option<DateTime<Utc>>> = batch
+            .lock_contract_progress(&ids)
+            .await?
+            .into_iter()
+            .collect();
+        let page: Vec<AccruingContract> = page
+            .into_iter()
+            .filter(|c| fresh.get(&c.contract.id) == Some(&c.accrued_until))
+            .collect();
         let mut accounts: Vec<AccountRef> = page
             .iter()
             .flat_map(|c| accounts_of(&c.contract))

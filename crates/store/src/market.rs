@@ -423,6 +423,12 @@ pub trait UnitOfWork: Send {
         &mut self,
         completions: &[IdempotencyCompletion],
     ) -> Result<(), StoreError>;
+    /// Locks contracts (in id order) and reads how far each has been accrued, so
+    /// a run decides on what is committed, not on what it read before.
+    async fn lock_contract_progress(
+        &mut self,
+        ids: &[Uuid],
+    ) -> Result<Vec<(Uuid, Option<DateTime<Utc>>)>, StoreError>;
     /// Records accrued (contract, period) rows; one that exists already fails the
     /// batch (accrual happens once).
     async fn insert_accruals(

@@ -123,15 +123,7 @@ pub async fn post_hashprice(
         &input.fees_per_block,
         &input.difficulty,
     ) {
-        (Some(price), None, None, None) => asset
-            .parse_amount(price)
-            .or_else(|_| match price.trim() {
-                "0" => Ok(Decimal::ZERO),
-                _ => Err(()),
-            })
-            .map_err(|_| {
-                Problem::validation("price", "a non-negative amount within the coin's decimals")
-            })?,
+        (Some(price), None, None, None) => coin_amount(asset, price, "price")?,
         (None, Some(reward), Some(fees), Some(difficulty)) => {
             derived_price(asset, algorithm.unit.hs(), reward, fees, difficulty)?
         }
@@ -167,6 +159,24 @@ pub async fn post_hashprice(
     }
 }
 
+/// A non-negative amount of the coin, within its decimals, at most 1,000,000.
+fn coin_amount(
+    asset: &hashmarket_contracts::Asset,
+    text: &str,
+    field: &str,
+) -> Result<Decimal, Problem> {
+    asset
+        .parse_amount(text.trim())
+        .ok()
+        .filter(|a| !a.is_sign_negative() && *a <= hashmarket_contracts::catalog::MAX_PRICE)
+        .ok_or_else(|| {
+            Problem::validation(
+                field,
+                "a non-negative amount within the coin's decimals, at most 1,000,000",
+            )
+        })
+}
+
 /// Price per display unit per day from network figures, rounded down.
 fn derived_price(
     asset: &hashmarket_contracts::Asset,
@@ -176,9 +186,7 @@ fn derived_price(
     difficulty: &str,
 ) -> Result<Decimal, Problem> {
     let minor = |text: &str, field: &str| -> Result<i128, Problem> {
-        let amount = asset.parse_amount(text).map_err(|_| {
-            Problem::validation(field, "a positive amount within the coin's decimals")
-        })?;
+        let amount = coin_amount(asset, text, field)?;
         let scaled = amount * Decimal::from(10u64.pow(asset.decimals));
         Ok(scaled.trunc().mantissa() / 10i128.pow(scaled.trunc().scale()))
     };

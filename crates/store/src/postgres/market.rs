@@ -720,6 +720,21 @@ impl UnitOfWork for PgWork {
         Ok(())
     }
 
+    async fn lock_contract_progress(
+        &mut self,
+        ids: &[Uuid],
+    ) -> Result<Vec<(Uuid, Option<DateTime<Utc>>)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, accrued_until FROM contracts WHERE id = ANY($1) ORDER BY id FOR UPDATE",
+        )
+        .bind(ids)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("id")?, r.try_get("accrued_until")?)))
+            .collect()
+    }
+
     async fn insert_accruals(
         &mut self,
         rows: &[crate::payouts::AccrualRow],

@@ -9,7 +9,7 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, Sqlite, Transaction};
 use uuid::Uuid;
 
-use super::codec::{decimal, decimal_text, opt_uuid, time, time_text, uuid};
+use super::codec::{decimal, decimal_text, opt_time, opt_uuid, time, time_text, uuid};
 use super::SqliteStore;
 use crate::market::*;
 use crate::StoreError;
@@ -659,6 +659,29 @@ impl UnitOfWork for SqliteWork {
             .await?;
         }
         Ok(())
+    }
+
+    async fn lock_contract_progress(
+        &mut self,
+        ids: &[Uuid],
+    ) -> Result<Vec<(Uuid, Option<DateTime<Utc>>)>, StoreError> {
+        // The single writer connection already excludes other writers.
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(10_000) {
+            let list = (1..=chunk.len())
+                .map(|i| format!("?{i}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!("SELECT id, accrued_until FROM contracts WHERE id IN ({list})");
+            let mut query = sqlx::query(&sql);
+            for id in chunk {
+                query = query.bind(id.to_string());
+            }
+            for r in query.fetch_all(&mut *self.tx).await? {
+                out.push((uuid(&r, "id")?, opt_time(&r, "accrued_until")?));
+            }
+        }
+        Ok(out)
     }
 
     async fn insert_accruals(

@@ -1,0 +1,417 @@
+//! Accrual over HTTP on a simulated business clock, on both databases: a contract
+//! run to its end with full, partial, zero and missing delivery, to the satoshi;
+//! two contracts sharing an under-delivering rig; re-runs and concurrent runs
+//! credit nothing twice; bad input to the operator endpoints.
+
+use chrono::{DateTime, Duration, Utc};
+use hashmarket_api::auth::Role;
+use hashmarket_api::ServerConfig;
+use hashmarket_market::BusinessClock;
+use hashmarket_payouts::service::AccrualConfig;
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::fixtures::{user, TestUser};
+use crate::helpers::{assert_problem, test_config, TestApp};
+use crate::on_both_backends;
+
+/// The business clock starts here; periods are 6 h, the grace 1 h.
+fn t0() -> DateTime<Utc> {
+    "2026-01-01T00:00:00Z".parse().unwrap()
+}
+
+pub fn config() -> ServerConfig {
+    ServerConfig {
+        clock: BusinessClock::simulated(t0()),
+        accrual: AccrualConfig {
+            period_secs: 6 * 3600,
+            grace_secs: 3600,
+            page_contracts: 1000,
+        },
+        ..test_config()
+    }
+}
+
+async fn post(app: &TestApp, who: &TestUser, path: &str, body: Value) -> reqwest::Response {
+    app.as_user(Method::POST, path, who)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn set_clock(app: &TestApp, operator: &TestUser, now: DateTime<Utc>) {
+    let response = post(app, operator, "/v1/admin/clock", json!({"now": now})).await;
+    assert_eq!(response.status().as_u16(), 200, "move the clock");
+}
+
+async fn accrue(app: &TestApp, operator: &TestUser) -> Value {
+    let response = post(app, operator, "/v1/admin/accrue", json!(null)).await;
+    assert_eq!(response.status().as_u16(), 200, "accrue");
+    response.json().await.unwrap()
+}
+
+async fn deliver(app: &TestApp, operator: &TestUser, rig: &str, hours: (i64, i64), rate: &str) {
+    let body = json!({"rig_id": rig, "from": t0() + Duration::hours(hours.0),
+        "to": t0() + Duration::hours(hours.1), "hash_rate": rate});
+    let response = post(app, operator, "/v1/admin/deliveries", body).await;
+    assert_eq!(response.status().as_u16(), 201, "delivery {hours:?}");
+}
+
+async fn hashprice(app: &TestApp, operator: &TestUser, price: &str) {
+    let body = json!({"algorithm": "sha256", "from": t0(), "to": t0() + Duration::days(2), "price": price});
+    let response = post(app, operator, "/v1/admin/hashprice", body).await;
+    assert_eq!(response.status().as_u16(), 201);
+}
+
+/// A rig of 100 TH/s and a 1-day contract of `hash_rate` at 0.0001 BTC per TH/s
+/// per day for each buyer; returns the rig id and the contracts' ids.
+async fn contracts(
+    app: &TestApp,
+    operator: &TestUser,
+    seller: &TestUser,
+    buyers: &[&TestUser],
+    hash_rate: &str,
+) -> (String, Vec<String>) {
+    let rig = post(
+        app,
+        seller,
+        "/v1/rigs",
+        json!({"name": "rig", "algorithm": "sha256", "hash_rate": "100 TH/s"}),
+    )
+    .await;
+    assert_eq!(rig.status().as_u16(), 201);
+    let rig_id = rig.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut ids = Vec::new();
+    for buyer in buyers {
+        app.credit(operator, buyer, "1").await;
+        let ask = app
+            .post_as("/v1/orders", seller, &uuid::Uuid::now_v7().to_string(),
+                &json!({"market": "sha256-1d", "side": "sell", "hash_rate": hash_rate, "price": "0.00010000", "rig_id": rig_id}))
+            .await;
+        assert_eq!(ask.status().as_u16(), 201);
+        let bid = app
+            .post_as("/v1/orders", buyer, &uuid::Uuid::now_v7().to_string(),
+                &json!({"market": "sha256-1d", "side": "buy", "hash_rate": hash_rate, "price": "0.00010000"}))
+            .await;
+        assert_eq!(bid.status().as_u16(), 201);
+        let bid: Value = bid.json().await.unwrap();
+        ids.push(bid["fills"][0]["contract_id"].as_str().unwrap().to_string());
+    }
+    (rig_id, ids)
+}
+
+fn balance(balances: &Value, asset: &str, field: &str) -> String {
+    balances
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["asset"] == asset)
+        .map(|b| b[field].as_str().unwrap().to_string())
+        .unwrap_or_else(|| "0.00000000".into())
+}
+
+async fn a_contract_runs_to_its_end_exact_to_the_satoshi(app: TestApp) {
+    let operator = user(&app, Role::Operator, true).await;
+    let seller = user(&app, Role::User, true).await;
+    let buyer = user(&app, Role::User, true).await;
+    let (rig, ids) = contracts(&app, &operator, &seller, &[&buyer], "10 TH/s").await;
+    let contract = &ids[0];
+    // Cost 10 × 1 day × 0.0001 = 0.001 BTC = 100,000 sat: 25,000 per 6-hour period.
+    hashprice(&app, &operator, "0.00000068").await;
+    // A day later the pool reports (reports cannot be for the future).
+    set_clock(&app, &operator, t0() + Duration::hours(24)).await;
+    deliver(&app, &operator, &rig, (0, 6), "10 TH/s").await; // full
+    deliver(&app, &operator, &rig, (6, 12), "5 TH/s").await; // half
+    deliver(&app, &operator, &rig, (12, 18), "0 TH/s").await; // none
+                                                              // 18–24: no report at all.
+    let run = accrue(&app, &operator).await;
+    assert_eq!(
+        (run["periods"].as_u64(), run["waiting"].as_u64()),
+        (Some(3), Some(1))
+    );
+    let view = app
+        .get_as(&format!("/v1/contracts/{contract}"), &buyer)
+        .await;
+    assert_eq!(
+        view["status"], "active",
+        "the last period waits for its data"
+    );
+    assert_eq!(view["released_to_seller"], "0.00037500");
+
+    // After the grace, the missing period counts as not delivered.
+    set_clock(&app, &operator, t0() + Duration::hours(26)).await;
+    let run = accrue(&app, &operator).await;
+    assert_eq!(
+        (run["periods"].as_u64(), run["completed"].as_u64()),
+        (Some(1), Some(1))
+    );
+    let view = app
+        .get_as(&format!("/v1/contracts/{contract}"), &buyer)
+        .await;
+    assert_eq!(view["status"], "completed");
+    assert_eq!(view["released_to_seller"], "0.00037500"); // 25,000 + 12,500 sat
+    assert_eq!(view["refunded_to_buyer"], "0.00062500"); // the rest of 100,000
+                                                         // Revenue: 10 TH/s × 6 h + 5 TH/s × 6 h at 68 sat per TH/s per day = 170 + 85 sat.
+    assert_eq!(view["mining_revenue"], "0.00000255");
+
+    // Seller: 37,500 − 2% fee (750) = 36,750 sat.
+    let seller_balances = app.get_as("/v1/balances", &seller).await;
+    assert_eq!(balance(&seller_balances, "BTC", "available"), "0.00036750");
+    // Buyer: 1 − 0.001 cost − 0.00003 fee + 0.000625 refund + 0.00000255 revenue.
+    let buyer_balances = app.get_as("/v1/balances", &buyer).await;
+    assert_eq!(balance(&buyer_balances, "BTC", "available"), "0.99959755");
+    assert_eq!(balance(&buyer_balances, "BTC", "escrow"), "0.00000000");
+
+    // Running again changes nothing.
+    let again = accrue(&app, &operator).await;
+    assert_eq!(again["periods"], 0);
+    assert_eq!(
+        app.get_as("/v1/balances", &buyer).await,
+        buyer_balances,
+        "a re-run credits nothing"
+    );
+    let violations = hashmarket_market::verify::verify(&*app.store)
+        .await
+        .unwrap();
+    assert!(violations.is_empty(), "{violations:?}");
+}
+
+async fn two_contracts_share_an_under_delivering_rig(app: TestApp) {
+    let operator = user(&app, Role::Operator, true).await;
+    let seller = user(&app, Role::User, true).await;
+    let (a, b) = (
+        user(&app, Role::User, true).await,
+        user(&app, Role::User, true).await,
+    );
+    let (rig, ids) = contracts(&app, &operator, &seller, &[&a, &b], "10 TH/s").await;
+    hashprice(&app, &operator, "0.00000068").await;
+    set_clock(&app, &operator, t0() + Duration::hours(24)).await;
+    // 10 TH/s delivered against 20 TH/s contracted, all day: each gets half.
+    for h in (0..24).step_by(6) {
+        deliver(&app, &operator, &rig, (h, h + 6), "10 TH/s").await;
+    }
+    let run = accrue(&app, &operator).await;
+    assert_eq!(
+        (run["periods"].as_u64(), run["completed"].as_u64()),
+        (Some(8), Some(2))
+    );
+    for (id, buyer) in ids.iter().zip([&a, &b]) {
+        let view = app.get_as(&format!("/v1/contracts/{id}"), buyer).await;
+        assert_eq!(view["released_to_seller"], "0.00050000");
+        assert_eq!(view["refunded_to_buyer"], "0.00050000");
+        assert_eq!(view["delivered_ratio"], "0.5");
+    }
+    let seller_balances = app.get_as("/v1/balances", &seller).await;
+    // 2 × 50,000 released − 2% = 98,000 sat.
+    assert_eq!(balance(&seller_balances, "BTC", "available"), "0.00098000");
+    assert!(hashmarket_market::verify::verify(&*app.store)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+async fn concurrent_runs_credit_each_period_once(app: TestApp) {
+    let operator = user(&app, Role::Operator, true).await;
+    let seller = user(&app, Role::User, true).await;
+    let buyers = [
+        user(&app, Role::User, true).await,
+        user(&app, Role::User, true).await,
+        user(&app, Role::User, true).await,
+    ];
+    let refs: Vec<&TestUser> = buyers.iter().collect();
+    let (rig, ids) = contracts(&app, &operator, &seller, &refs, "5 TH/s").await;
+    hashprice(&app, &operator, "0.00000068").await;
+    set_clock(&app, &operator, t0() + Duration::hours(24)).await;
+    for h in (0..24).step_by(6) {
+        deliver(&app, &operator, &rig, (h, h + 6), "15 TH/s").await;
+    }
+    // Eight runs at once: each (contract, period) is accrued by exactly one.
+    let runs = futures_util::future::join_all((0..8).map(|_| {
+        let (app, operator) = (&app, &operator);
+        async move { post(app, operator, "/v1/admin/accrue", json!(null)).await }
+    }))
+    .await;
+    let mut periods = 0;
+    for run in runs {
+        // A run that lost the race on a page rolls it back (503) — retry-safe.
+        if run.status().as_u16() == 200 {
+            periods += run.json::<Value>().await.unwrap()["periods"]
+                .as_u64()
+                .unwrap();
+        }
+    }
+    let last = accrue(&app, &operator).await;
+    periods += last["periods"].as_u64().unwrap();
+    assert_eq!(periods, 12, "3 contracts × 4 periods, each once");
+    for id in &ids {
+        let rows = app.store.accruals(id.parse().unwrap()).await.unwrap();
+        assert_eq!(rows.len(), 4);
+    }
+    let seller_balances = app.get_as("/v1/balances", &seller).await;
+    // Full delivery: 3 × 50,000 sat released, − 2%.
+    assert_eq!(balance(&seller_balances, "BTC", "available"), "0.00147000");
+    assert!(hashmarket_market::verify::verify(&*app.store)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+async fn bad_reports_are_problems_and_write_nothing(app: TestApp) {
+    let operator = user(&app, Role::Operator, true).await;
+    let seller = user(&app, Role::User, true).await;
+    let rig = post(
+        &app,
+        &seller,
+        "/v1/rigs",
+        json!({"name": "rig", "algorithm": "sha256", "hash_rate": "100 TH/s"}),
+    )
+    .await;
+    let rig = rig.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let t = |h: i64| t0() - Duration::hours(48) + Duration::hours(h);
+    for (body, status, field) in [
+        (
+            json!({"algorithm": "nope", "from": t(0), "to": t(1), "price": "0.1"}),
+            422,
+            "algorithm",
+        ),
+        (
+            json!({"algorithm": "sha256", "from": t(1), "to": t(0), "price": "0.1"}),
+            422,
+            "to",
+        ),
+        (
+            json!({"algorithm": "sha256", "from": t(0), "to": t(0) + Duration::days(40), "price": "0.1"}),
+            422,
+            "to",
+        ),
+        (
+            json!({"algorithm": "sha256", "from": t(0), "to": t(1), "price": "-1"}),
+            422,
+            "price",
+        ),
+        (
+            json!({"algorithm": "sha256", "from": t(0), "to": t(1), "price": "0.000000001"}),
+            422,
+            "price",
+        ),
+        (
+            json!({"algorithm": "sha256", "from": t(0), "to": t(1)}),
+            422,
+            "price",
+        ),
+        (
+            json!({"algorithm": "sha256", "from": t(0), "to": t(1), "block_reward": "3.125", "fees_per_block": "0.25", "difficulty": "0"}),
+            422,
+            "difficulty",
+        ),
+    ] {
+        let response = post(&app, &operator, "/v1/admin/hashprice", body.clone()).await;
+        assert_eq!(response.status().as_u16(), status, "{body}");
+        let problem = assert_problem(response, status, "validation").await;
+        assert_eq!(problem["errors"][0]["field"], field, "{problem}");
+    }
+    for (body, field) in [
+        (
+            json!({"rig_id": rig, "from": t(1), "to": t(0), "hash_rate": "1 TH/s"}),
+            "to",
+        ),
+        (
+            json!({"rig_id": rig, "from": t(0), "to": t(30), "hash_rate": "1 TH/s"}),
+            "to",
+        ),
+        (
+            json!({"rig_id": rig, "from": t0(), "to": t0() + Duration::hours(1), "hash_rate": "1 TH/s"}),
+            "to",
+        ),
+        (
+            json!({"rig_id": rig, "from": t(0), "to": t(1), "hash_rate": "201 TH/s"}),
+            "hash_rate",
+        ),
+        (
+            json!({"rig_id": rig, "from": t(0), "to": t(1), "hash_rate": "-1 TH/s"}),
+            "hash_rate",
+        ),
+        (
+            json!({"rig_id": rig, "from": t(0), "to": t(1), "hash_rate": "1 parsecs"}),
+            "hash_rate",
+        ),
+        (
+            json!({"rig_id": uuid::Uuid::now_v7(), "from": t(0), "to": t(1), "hash_rate": "1 TH/s"}),
+            "rig_id",
+        ),
+    ] {
+        let problem = assert_problem(
+            post(&app, &operator, "/v1/admin/deliveries", body).await,
+            422,
+            "validation",
+        )
+        .await;
+        assert_eq!(problem["errors"][0]["field"], field, "{problem}");
+    }
+    // Idempotent per rig and interval; a different overlapping report is 409.
+    let report = json!({"rig_id": rig, "from": t(0), "to": t(6), "hash_rate": "90 TH/s"});
+    assert_eq!(
+        post(&app, &operator, "/v1/admin/deliveries", report.clone())
+            .await
+            .status()
+            .as_u16(),
+        201
+    );
+    assert_eq!(
+        post(&app, &operator, "/v1/admin/deliveries", report)
+            .await
+            .status()
+            .as_u16(),
+        200
+    );
+    let overlapping = json!({"rig_id": rig, "from": t(3), "to": t(9), "hash_rate": "90 TH/s"});
+    assert_problem(
+        post(&app, &operator, "/v1/admin/deliveries", overlapping).await,
+        409,
+        "report-overlaps",
+    )
+    .await;
+    // The derived form: 3.125 + 0.25 BTC per block at difficulty 1e14 → 67 sat per TH/s per day.
+    let derived = post(
+        &app,
+        &operator,
+        "/v1/admin/hashprice",
+        json!({"algorithm": "sha256", "from": t(0), "to": t(24),
+        "block_reward": "3.125", "fees_per_block": "0.25", "difficulty": "100000000000000"}),
+    )
+    .await;
+    assert_eq!(derived.status().as_u16(), 201);
+    assert_eq!(
+        derived.json::<Value>().await.unwrap()["price"],
+        "0.00000067"
+    );
+    // Users may not report.
+    let body = json!({"rig_id": rig, "from": t(10), "to": t(11), "hash_rate": "1 TH/s"});
+    assert_problem(
+        post(&app, &seller, "/v1/admin/deliveries", body).await,
+        403,
+        "forbidden",
+    )
+    .await;
+    assert_problem(
+        post(&app, &seller, "/v1/admin/accrue", json!(null)).await,
+        403,
+        "forbidden",
+    )
+    .await;
+}
+
+on_both_backends!(
+    config = crate::payouts::config();
+    a_contract_runs_to_its_end_exact_to_the_satoshi,
+    two_contracts_share_an_under_delivering_rig,
+    concurrent_runs_credit_each_period_once,
+    bad_reports_are_problems_and_write_nothing,
+);
