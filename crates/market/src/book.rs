@@ -1,9 +1,13 @@
 //! The order book as the sequencer uses it: price-time priority, partial fills,
-//! IOC/FOK, post-only, and self-trade prevention (cancel the incoming remainder).
+//! IOC/FOK, post-only, and self-trade prevention (cancel the incoming remainder) —
+//! the HM-3 engine (`hashmarket-matching`) behind the sequencer's vocabulary.
 //! Integers only: prices in ticks, quantities in lots. Deterministic: the same
 //! commands give the same events.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use hashmarket_matching::{
+    BookConfig, CancelReason, Command, Event, EventKind, OrderBook, PlaceOrder, RejectReason,
+    Side as EngineSide, TimeInForce as EngineTif,
+};
 
 use crate::command::{Side, TimeInForce};
 
@@ -82,86 +86,81 @@ pub struct Depth {
     pub asks: Vec<Level>,
 }
 
-#[derive(Debug, Clone)]
-struct Resting {
-    owner: u64,
-    side: Side,
-    price_ticks: u64,
-    qty_lots: u64,
+/// A price-time order book: the HM-3 matching engine
+/// ([`hashmarket_matching::OrderBook`]) behind the sequencer's vocabulary. The
+/// engine's default self-trade prevention (cancel the incoming remainder) is the
+/// marketplace's rule.
+#[derive(Debug)]
+pub struct Book {
+    engine: OrderBook,
+    /// Reused for every command, so matching allocates nothing per order.
+    scratch: Vec<Event>,
 }
 
-/// A price-time order book.
-#[derive(Debug, Default)]
-pub struct Book {
-    bids: BTreeMap<u64, VecDeque<u64>>,
-    asks: BTreeMap<u64, VecDeque<u64>>,
-    orders: HashMap<u64, Resting>,
+impl Default for Book {
+    fn default() -> Self {
+        Book::new()
+    }
+}
+
+fn engine_side(side: Side) -> EngineSide {
+    match side {
+        Side::Buy => EngineSide::Buy,
+        Side::Sell => EngineSide::Sell,
+    }
+}
+
+fn engine_tif(tif: TimeInForce) -> EngineTif {
+    match tif {
+        TimeInForce::Gtc => EngineTif::Gtc,
+        TimeInForce::Ioc => EngineTif::Ioc,
+        TimeInForce::Fok => EngineTif::Fok,
+    }
+}
+
+fn reason_text(reason: RejectReason) -> &'static str {
+    match reason {
+        RejectReason::PostOnlyWouldCross => "post-only order would take liquidity",
+        RejectReason::PostOnlyNeedsGtc => "post-only orders must be good-till-cancelled",
+        RejectReason::FokCannotFill => "fill-or-kill order cannot fill in full",
+        RejectReason::UnknownOrder => "unknown order",
+        RejectReason::DuplicateOrderId => "duplicate order id",
+        RejectReason::ZeroQty | RejectReason::ZeroPrice => "zero quantity or price",
+        RejectReason::QtyOverflow => "quantity too large",
+        RejectReason::BookFull => "the book is full",
+    }
 }
 
 impl Book {
     /// An empty book.
     pub fn new() -> Book {
-        Book::default()
+        Book {
+            engine: OrderBook::new(BookConfig::default()),
+            scratch: Vec::with_capacity(64),
+        }
     }
 
-    /// Puts an order back as it rested (recovery): no matching.
+    /// Puts an order back as it rested (recovery, in the original time order).
+    /// A resting book never crosses, so this only rests it.
     pub fn restore(&mut self, id: u64, owner: u64, side: Side, price_ticks: u64, qty_lots: u64) {
         if qty_lots == 0 {
             return;
         }
-        self.rest(
+        let mut events = Vec::new();
+        self.place(
             id,
-            Resting {
-                owner,
-                side,
-                price_ticks,
-                qty_lots,
-            },
+            owner,
+            side,
+            price_ticks,
+            qty_lots,
+            TimeInForce::Gtc,
+            false,
+            &mut events,
         );
-    }
-
-    fn rest(&mut self, id: u64, order: Resting) {
-        let levels = match order.side {
-            Side::Buy => &mut self.bids,
-            Side::Sell => &mut self.asks,
-        };
-        levels.entry(order.price_ticks).or_default().push_back(id);
-        self.orders.insert(id, order);
-    }
-
-    /// The best opposite price an incoming order of `side` at `limit` could trade at.
-    fn best_crossing(&self, side: Side, limit: u64) -> Option<u64> {
-        match side {
-            Side::Buy => self.asks.keys().next().copied().filter(|p| *p <= limit),
-            Side::Sell => self
-                .bids
-                .keys()
-                .next_back()
-                .copied()
-                .filter(|p| *p >= limit),
-        }
-    }
-
-    /// Quantity an incoming order could fill now, up to `wanted` (for FOK).
-    fn fillable(&self, side: Side, limit: u64, owner: u64, wanted: u64) -> u64 {
-        let levels: Box<dyn Iterator<Item = (&u64, &VecDeque<u64>)>> = match side {
-            Side::Buy => Box::new(self.asks.range(..=limit)),
-            Side::Sell => Box::new(self.bids.range(limit..).rev()),
-        };
-        let mut total = 0;
-        for (_, queue) in levels {
-            for id in queue {
-                let resting = &self.orders[id];
-                if resting.owner == owner {
-                    return total;
-                }
-                total += resting.qty_lots;
-                if total >= wanted {
-                    return total;
-                }
-            }
-        }
-        total
+        assert!(
+            events.is_empty(),
+            "a recovered order traded or was refused: {events:?}"
+        );
     }
 
     /// Places an order and matches it; events are appended to `events`.
@@ -177,144 +176,88 @@ impl Book {
         post_only: bool,
         events: &mut Vec<BookEvent>,
     ) {
-        let reject = |reason: &str| BookEvent::Rejected {
-            order: id,
-            reason: reason.to_string(),
-        };
-        if qty_lots == 0 || price_ticks == 0 {
-            return events.push(reject("zero quantity or price"));
-        }
-        if self.orders.contains_key(&id) {
-            return events.push(reject("duplicate order id"));
-        }
-        let crosses = self.best_crossing(side, price_ticks).is_some();
-        if post_only && crosses {
-            return events.push(reject("post-only order would take liquidity"));
-        }
-        if tif == TimeInForce::Fok && self.fillable(side, price_ticks, owner, qty_lots) < qty_lots {
-            return events.push(reject("fill-or-kill order cannot fill in full"));
-        }
-        let remaining = self.take(id, owner, side, price_ticks, qty_lots, events);
-        if remaining == 0 {
-            return;
-        }
-        if events
-            .iter()
-            .any(|e| matches!(e, BookEvent::Done { order, .. } if *order == id))
-        {
-            return;
-        }
-        match tif {
-            TimeInForce::Gtc => self.rest(
-                id,
-                Resting {
-                    owner,
-                    side,
-                    price_ticks,
-                    qty_lots: remaining,
-                },
-            ),
-            TimeInForce::Ioc | TimeInForce::Fok => events.push(BookEvent::Done {
-                order: id,
-                reason: DoneReason::Expired,
-                remaining_lots: remaining,
-            }),
-        }
-        self.assert_uncrossed();
-    }
-
-    /// Matches an incoming order against the opposite side; returns what is left.
-    fn take(
-        &mut self,
-        taker: u64,
-        owner: u64,
-        side: Side,
-        limit: u64,
-        mut qty: u64,
-        events: &mut Vec<BookEvent>,
-    ) -> u64 {
-        while qty > 0 {
-            let Some(price) = self.best_crossing(side, limit) else {
-                break;
-            };
-            let levels = match side {
-                Side::Buy => &mut self.asks,
-                Side::Sell => &mut self.bids,
-            };
-            let queue = levels.get_mut(&price).expect("best level exists");
-            let maker = *queue.front().expect("levels are never empty");
-            let resting = self.orders.get_mut(&maker).expect("queued orders exist");
-            if resting.owner == owner {
-                events.push(BookEvent::Done {
-                    order: taker,
-                    reason: DoneReason::SelfTrade,
-                    remaining_lots: qty,
-                });
-                return qty;
-            }
-            let traded = qty.min(resting.qty_lots);
-            resting.qty_lots -= traded;
-            qty -= traded;
-            events.push(BookEvent::Fill {
-                maker,
-                taker,
-                price_ticks: price,
-                qty_lots: traded,
-            });
-            if resting.qty_lots == 0 {
-                queue.pop_front();
-                if queue.is_empty() {
-                    levels.remove(&price);
-                }
-                self.orders.remove(&maker);
-            }
-        }
-        qty
+        let command = Command::Place(PlaceOrder {
+            order_id: id,
+            owner_id: owner,
+            side: engine_side(side),
+            price_ticks,
+            qty_lots,
+            time_in_force: engine_tif(tif),
+            post_only,
+        });
+        self.run(&command, events);
     }
 
     /// Cancels a resting order.
     pub fn cancel(&mut self, id: u64, events: &mut Vec<BookEvent>) {
-        let Some(order) = self.orders.remove(&id) else {
-            return events.push(BookEvent::Rejected {
-                order: id,
-                reason: "unknown order".into(),
-            });
-        };
-        let levels = match order.side {
-            Side::Buy => &mut self.bids,
-            Side::Sell => &mut self.asks,
-        };
-        if let Some(queue) = levels.get_mut(&order.price_ticks) {
-            queue.retain(|o| *o != id);
-            if queue.is_empty() {
-                levels.remove(&order.price_ticks);
-            }
+        self.run(&Command::Cancel { order_id: id }, events);
+    }
+
+    /// Runs one engine command and translates its events.
+    fn run(&mut self, command: &Command, events: &mut Vec<BookEvent>) {
+        self.scratch.clear();
+        self.engine.apply(command, &mut self.scratch);
+        for event in &self.scratch {
+            let translated = match event.kind {
+                EventKind::Fill {
+                    maker_order_id,
+                    taker_order_id,
+                    price_ticks,
+                    qty_lots,
+                    ..
+                } => BookEvent::Fill {
+                    maker: maker_order_id,
+                    taker: taker_order_id,
+                    price_ticks,
+                    qty_lots,
+                },
+                EventKind::Cancelled {
+                    order_id,
+                    remaining_lots,
+                    reason,
+                } => BookEvent::Done {
+                    order: order_id,
+                    reason: match reason {
+                        CancelReason::UserRequest => DoneReason::Cancelled,
+                        CancelReason::SelfTradePrevention => DoneReason::SelfTrade,
+                    },
+                    remaining_lots,
+                },
+                EventKind::Expired {
+                    order_id,
+                    remaining_lots,
+                } => BookEvent::Done {
+                    order: order_id,
+                    reason: DoneReason::Expired,
+                    remaining_lots,
+                },
+                EventKind::Rejected { order_id, reason } => BookEvent::Rejected {
+                    order: order_id,
+                    reason: reason_text(reason).to_string(),
+                },
+                EventKind::Accepted { .. } | EventKind::Amended { .. } => continue,
+            };
+            events.push(translated);
         }
-        events.push(BookEvent::Done {
-            order: id,
-            reason: DoneReason::Cancelled,
-            remaining_lots: order.qty_lots,
-        });
     }
 
     /// Aggregated depth, `levels` per side, best first.
     pub fn depth(&self, levels: usize, sequence: u64) -> Depth {
-        let level = |(price, queue): (&u64, &VecDeque<u64>)| Level {
-            price_ticks: *price,
-            qty_lots: queue.iter().map(|id| self.orders[id].qty_lots).sum(),
-            orders: queue.len() as u32,
+        let side = |side: EngineSide| {
+            let mut out = Vec::with_capacity(levels.min(1000));
+            self.engine.depth(side, levels, &mut out);
+            out.into_iter()
+                .map(|l| Level {
+                    price_ticks: l.price_ticks,
+                    qty_lots: l.qty_lots,
+                    orders: l.order_count,
+                })
+                .collect()
         };
         Depth {
             sequence,
-            bids: self.bids.iter().rev().take(levels).map(level).collect(),
-            asks: self.asks.iter().take(levels).map(level).collect(),
-        }
-    }
-
-    /// The book is never crossed after matching.
-    fn assert_uncrossed(&self) {
-        if let (Some(bid), Some(ask)) = (self.bids.keys().next_back(), self.asks.keys().next()) {
-            assert!(bid < ask, "book crossed: bid {bid} >= ask {ask}");
+            bids: side(EngineSide::Buy),
+            asks: side(EngineSide::Sell),
         }
     }
 }
