@@ -24,6 +24,7 @@ pub mod payouts;
 pub mod postgres;
 mod settings;
 pub mod sqlite;
+pub mod statements;
 pub mod testing;
 
 use std::sync::Arc;
@@ -92,6 +93,7 @@ pub trait Store:
     + IdentityStore
     + AccessStore
     + payouts::PayoutStore
+    + statements::StatementStore
     + Send
     + Sync
     + 'static

@@ -12,6 +12,7 @@ pub mod openapi;
 pub mod orders;
 pub mod payouts;
 pub mod rigs;
+pub mod statements;
 pub mod time;
 
 use actix_web::web;
@@ -31,6 +32,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(rigs::configure)
             .configure(orders::configure)
             .configure(contracts::configure)
-            .configure(payouts::configure),
+            .configure(payouts::configure)
+            .configure(statements::configure),
     );
 }

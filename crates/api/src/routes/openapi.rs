@@ -25,6 +25,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
         super::auth::ApiDoc::openapi(),
         super::api_keys::ApiDoc::openapi(),
         super::payouts::ApiDoc::openapi(),
+        super::statements::ApiDoc::openapi(),
     ] {
         doc.merge(part);
     }

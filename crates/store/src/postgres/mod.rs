@@ -6,6 +6,7 @@ mod identity;
 mod market;
 mod payouts;
 mod settings;
+mod statements;
 
 use async_trait::async_trait;
 use sqlx::migrate::Migrator;

@@ -13,6 +13,7 @@ mod identity;
 mod market;
 mod payouts;
 mod settings;
+mod statements;
 
 use std::path::PathBuf;
 use std::str::FromStr;
