@@ -10,3 +10,4 @@ mod marketplace;
 mod markets;
 mod operations;
 mod payouts;
+mod withdrawals;

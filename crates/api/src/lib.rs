@@ -21,6 +21,7 @@ pub mod ratelimit;
 pub mod routes;
 pub mod state;
 pub mod values;
+pub mod withdrawals;
 
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;

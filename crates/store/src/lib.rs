@@ -26,6 +26,7 @@ mod settings;
 pub mod sqlite;
 pub mod statements;
 pub mod testing;
+pub mod withdrawals;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -38,6 +39,7 @@ pub use identity::IdentityStore;
 pub use lease::{LeaseStore, MarketLease};
 pub use market::MarketStore;
 pub use settings::{SettingsStore, SETTING_KEY_MAX_BYTES, SETTING_VALUE_MAX_BYTES};
+pub use withdrawals::WithdrawalStore;
 
 /// Which database engine a store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,6 +96,7 @@ pub trait Store:
     + AccessStore
     + payouts::PayoutStore
     + statements::StatementStore
+    + withdrawals::WithdrawalStore
     + Send
     + Sync
     + 'static

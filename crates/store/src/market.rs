@@ -442,6 +442,22 @@ pub trait UnitOfWork: Send {
     ) -> Result<(), StoreError>;
     /// Queues emails to users (the outbox), addressed from their rows.
     async fn insert_user_emails(&mut self, emails: &[UserEmail]) -> Result<(), StoreError>;
+    /// Inserts a new withdrawal (its money moves in the same transaction).
+    async fn insert_withdrawal(
+        &mut self,
+        row: &crate::withdrawals::WithdrawalRow,
+    ) -> Result<(), StoreError>;
+    /// Locks a withdrawal (PostgreSQL `FOR UPDATE`) and reads it, so a change of
+    /// status decides on what is committed.
+    async fn lock_withdrawal(
+        &mut self,
+        id: Uuid,
+    ) -> Result<Option<crate::withdrawals::WithdrawalRow>, StoreError>;
+    /// Writes a withdrawal's status, times, token hash, txid and reject reason.
+    async fn update_withdrawal(
+        &mut self,
+        row: &crate::withdrawals::WithdrawalRow,
+    ) -> Result<(), StoreError>;
     /// Commits everything.
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
 }

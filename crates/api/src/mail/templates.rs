@@ -207,6 +207,94 @@ pub fn contract_ended(summary: &ContractSummary<'_>, buyer: bool) -> Rendered {
     }
 }
 
+/// A withdrawal as shown in emails (amounts formatted with their asset).
+pub struct WithdrawalTerms<'a> {
+    /// Withdrawal id.
+    pub id: &'a str,
+    /// What left the available balance, fee included, e.g. "0.01000000 BTC".
+    pub amount: &'a str,
+    /// The network fee.
+    pub fee: &'a str,
+    /// What the address receives: amount − fee.
+    pub net: &'a str,
+    /// Destination address.
+    pub address: &'a str,
+}
+
+fn withdrawal_rows(terms: &WithdrawalTerms<'_>) -> (String, String) {
+    let rows = [
+        ("Withdrawal", terms.id),
+        ("Amount", terms.amount),
+        ("Network fee", terms.fee),
+        ("You receive", terms.net),
+        ("Address", terms.address),
+    ];
+    let text: String = rows.iter().map(|(k, v)| format!("{k:<12} {v}\n")).collect();
+    let html: String = rows
+        .iter()
+        .map(|(k, v)| format!("<tr><td>{k}</td><td>{}</td></tr>", escape_html(v)))
+        .collect();
+    (text, html)
+}
+
+/// "Confirm your withdrawal": the terms, the fee, and the one-time confirmation
+/// token on a line of its own.
+pub fn withdrawal_requested(terms: &WithdrawalTerms<'_>, token: &str, ttl_hours: i64) -> Rendered {
+    let (text_rows, html_rows) = withdrawal_rows(terms);
+    Rendered {
+        subject: format!("Confirm your withdrawal of {}", terms.amount),
+        text: format!(
+            "A withdrawal was requested from your hashmarket account.\n\n{text_rows}\n\
+             To confirm it, send this token to\nPOST /v1/withdrawals/{id}/confirm\n\n{token}\n\n\
+             The token works once and for {ttl_hours} hours.\n\
+             If you did not ask for this, cancel the withdrawal with\n\
+             DELETE /v1/withdrawals/{id}\nand change your password.\n",
+            id = terms.id,
+        ),
+        html: html_page(&format!(
+            "<p>A withdrawal was requested from your hashmarket account.</p><table>{html_rows}</table>\
+             <p>To confirm it, send this token to <code>POST /v1/withdrawals/{id}/confirm</code>:<br>\
+             <code>{token}</code></p><p>The token works once and for {ttl_hours} hours. If you did not \
+             ask for this, cancel it and change your password.</p>",
+            id = escape_html(terms.id),
+            token = escape_html(token),
+        )),
+    }
+}
+
+/// "Your withdrawal was sent": the terms and the network transaction id.
+pub fn withdrawal_completed(terms: &WithdrawalTerms<'_>, txid: &str) -> Rendered {
+    let (text_rows, html_rows) = withdrawal_rows(terms);
+    Rendered {
+        subject: format!("Withdrawal sent: {}", terms.net),
+        text: format!("Your withdrawal was sent.\n\n{text_rows}Transaction {txid}\n"),
+        html: html_page(&format!(
+            "<p>Your withdrawal was sent.</p><table>{html_rows}\
+             <tr><td>Transaction</td><td><code>{}</code></td></tr></table>",
+            escape_html(txid)
+        )),
+    }
+}
+
+/// "Your withdrawal was rejected": the reason; the whole amount is available again.
+pub fn withdrawal_rejected(terms: &WithdrawalTerms<'_>, reason: &str) -> Rendered {
+    let (text_rows, html_rows) = withdrawal_rows(terms);
+    Rendered {
+        subject: format!("Withdrawal rejected: {}", terms.amount),
+        text: format!(
+            "Your withdrawal was rejected and {} is available in your account again.\n\n\
+             {text_rows}Reason      {reason}\n",
+            terms.amount
+        ),
+        html: html_page(&format!(
+            "<p>Your withdrawal was rejected and {} is available in your account again.</p>\
+             <table>{html_rows}<tr><td>Reason</td><td>{}</td></tr></table>",
+            escape_html(terms.amount),
+            escape_html(reason)
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -224,5 +312,26 @@ mod tests {
         let mail = verify_email("http://127.0.0.1:8080", "abc123", 48);
         assert!(mail.text.contains("abc123"));
         assert!(mail.html.contains("token=abc123"));
+    }
+
+    #[test]
+    fn withdrawal_emails_carry_token_txid_and_reason_escaped() {
+        let terms = WithdrawalTerms {
+            id: "w1",
+            amount: "0.01000000 BTC",
+            fee: "0.00010000 BTC",
+            net: "0.00990000 BTC",
+            address: "<bc1q>",
+        };
+        let token = "ab".repeat(32);
+        let mail = withdrawal_requested(&terms, &token, 24);
+        assert!(mail.text.lines().any(|l| l == token));
+        assert!(mail.text.contains("0.00990000 BTC") && mail.text.contains("0.00010000 BTC"));
+        assert!(mail.html.contains("&lt;bc1q&gt;") && !mail.html.contains("<bc1q>"));
+        let sent = withdrawal_completed(&terms, "tx<1>");
+        assert!(sent.text.contains("tx<1>") && sent.html.contains("tx&lt;1&gt;"));
+        let rejected = withdrawal_rejected(&terms, "sanctioned <address>");
+        assert!(rejected.text.contains("sanctioned <address>"));
+        assert!(rejected.html.contains("sanctioned &lt;address&gt;"));
     }
 }

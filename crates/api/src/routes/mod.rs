@@ -14,6 +14,7 @@ pub mod payouts;
 pub mod rigs;
 pub mod statements;
 pub mod time;
+pub mod withdrawals;
 
 use actix_web::web;
 
@@ -33,6 +34,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(orders::configure)
             .configure(contracts::configure)
             .configure(payouts::configure)
-            .configure(statements::configure),
+            .configure(statements::configure)
+            .configure(withdrawals::configure),
     );
 }

@@ -7,6 +7,7 @@ mod market;
 mod payouts;
 mod settings;
 mod statements;
+mod withdrawals;
 
 use async_trait::async_trait;
 use sqlx::migrate::Migrator;

@@ -750,6 +750,27 @@ impl UnitOfWork for SqliteWork {
         Ok(())
     }
 
+    async fn insert_withdrawal(
+        &mut self,
+        row: &crate::withdrawals::WithdrawalRow,
+    ) -> Result<(), StoreError> {
+        super::withdrawals::insert(&mut self.tx, row).await
+    }
+
+    async fn lock_withdrawal(
+        &mut self,
+        id: Uuid,
+    ) -> Result<Option<crate::withdrawals::WithdrawalRow>, StoreError> {
+        super::withdrawals::lock(&mut self.tx, id).await
+    }
+
+    async fn update_withdrawal(
+        &mut self,
+        row: &crate::withdrawals::WithdrawalRow,
+    ) -> Result<(), StoreError> {
+        super::withdrawals::update(&mut self.tx, row).await
+    }
+
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
         self.tx.commit().await?;
         Ok(())

@@ -14,6 +14,7 @@ mod market;
 mod payouts;
 mod settings;
 mod statements;
+mod withdrawals;
 
 use std::path::PathBuf;
 use std::str::FromStr;

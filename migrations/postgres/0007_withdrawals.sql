@@ -1,0 +1,44 @@
+-- Withdrawals (HM-6): each user's payout settings per asset, and withdrawals with
+-- their life cycle. The money itself moves in the ledger (available →
+-- pending_withdrawal → world + fees, or back), by transfers naming the withdrawal,
+-- in the same transaction as each change of status here.
+
+-- Where and from what balance a user's asset is paid out; `auto_payout` pays the
+-- whole available balance once it reaches `threshold` (at least the asset's
+-- minimum, which the API checks against the catalog).
+CREATE TABLE withdrawal_settings (
+    user_id     UUID NOT NULL REFERENCES users (id),
+    asset       TEXT NOT NULL,
+    address     TEXT NOT NULL CHECK (length(address) BETWEEN 1 AND 128),
+    threshold   NUMERIC NOT NULL CHECK (threshold > 0),
+    auto_payout BOOLEAN NOT NULL,
+    updated_at  TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (user_id, asset)
+);
+CREATE INDEX withdrawal_settings_auto ON withdrawal_settings (user_id, asset) WHERE auto_payout;
+
+-- `amount` left the user's available balance; the user receives amount − fee.
+-- The confirmation token is stored as its hex SHA-256, never in the clear.
+CREATE TABLE withdrawals (
+    id                 UUID PRIMARY KEY,
+    user_id            UUID NOT NULL REFERENCES users (id),
+    asset              TEXT NOT NULL,
+    amount             NUMERIC NOT NULL CHECK (amount > 0),
+    fee                NUMERIC NOT NULL CHECK (fee >= 0 AND fee < amount),
+    address            TEXT NOT NULL CHECK (length(address) BETWEEN 1 AND 128),
+    status             TEXT NOT NULL CHECK (status IN
+                           ('pending_confirmation', 'confirmed', 'completed', 'rejected', 'cancelled')),
+    confirm_token_hash TEXT CHECK (length(confirm_token_hash) = 64),
+    created_at         TIMESTAMPTZ NOT NULL,
+    confirmed_at       TIMESTAMPTZ,
+    completed_at       TIMESTAMPTZ,
+    updated_at         TIMESTAMPTZ NOT NULL,
+    txid               TEXT CHECK (length(txid) BETWEEN 1 AND 128),
+    reject_reason      TEXT CHECK (length(reject_reason) BETWEEN 1 AND 500),
+    auto               BOOLEAN NOT NULL DEFAULT FALSE,
+    CHECK ((status = 'completed') = (txid IS NOT NULL AND completed_at IS NOT NULL)),
+    CHECK ((status = 'rejected') = (reject_reason IS NOT NULL))
+);
+CREATE INDEX withdrawals_user ON withdrawals (user_id, id DESC);
+CREATE INDEX withdrawals_status ON withdrawals (status, id);
+CREATE INDEX transfers_withdrawal ON transfers (withdrawal_id) WHERE withdrawal_id IS NOT NULL;
