@@ -65,6 +65,7 @@ pub async fn verify(store: &dyn Store) -> Result<Vec<Violation>, StoreError> {
             )));
         }
     }
+    verify_chain(store, &mut found).await?;
     for s in store.settlements().await? {
         if s.released != s.accrued_released || s.refunded != s.accrued_refunded {
             found.push(Violation(format!(
@@ -81,4 +82,45 @@ pub async fn verify(store: &dyn Store) -> Result<Vec<Violation>, StoreError> {
         }
     }
     Ok(found)
+}
+
+/// Entries read per page while recomputing the chain.
+const CHAIN_PAGE: u32 = 10_000;
+
+/// Recomputes the ledger's hash chain and names the first entry that breaks it.
+async fn verify_chain(store: &dyn Store, found: &mut Vec<Violation>) -> Result<(), StoreError> {
+    use hashmarket_store::chain::{link, GENESIS};
+    let mut previous = GENESIS.to_string();
+    let mut after = 0i64;
+    let mut chained = 0i64;
+    loop {
+        let page = store.chained_entries(after, CHAIN_PAGE).await?;
+        let Some(last) = page.last() else { break };
+        after = last.seq;
+        for e in &page {
+            // Entries written before the chain existed carry no hash.
+            let Some(stored) = &e.chain_hash else {
+                continue;
+            };
+            let expected = link(&previous, &e.entry);
+            if *stored != expected {
+                found.push(Violation(format!(
+                    "ledger entry {} breaks the hash chain: it, or the entry before it, was \
+                     altered after it was written",
+                    e.seq
+                )));
+                return Ok(());
+            }
+            previous = expected;
+            chained += 1;
+        }
+    }
+    let (head, entries) = store.chain_head().await?;
+    if head != previous || entries != chained {
+        found.push(Violation(format!(
+            "the ledger chain's head ({entries} entries, {head}) does not match its last \
+             entry ({chained} entries, {previous}): entries were removed"
+        )));
+    }
+    Ok(())
 }

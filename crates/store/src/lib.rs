@@ -15,6 +15,7 @@
 #![deny(missing_docs)]
 
 pub mod access;
+pub mod chain;
 mod error;
 mod idempotency;
 pub mod identity;
@@ -95,6 +96,7 @@ pub trait Store:
     + IdentityStore
     + AccessStore
     + payouts::PayoutStore
+    + chain::ChainStore
     + statements::StatementStore
     + withdrawals::WithdrawalStore
     + Send

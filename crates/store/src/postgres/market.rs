@@ -739,25 +739,36 @@ impl UnitOfWork for PgWork {
         &mut self,
         rows: &[crate::payouts::AccrualRow],
     ) -> Result<(), StoreError> {
-        for a in rows {
-            sqlx::query(
-                "INSERT INTO accruals (contract_id, period_start, period_end, delivered_hs, \
-                 released, seller_fee, revenue, maintenance, refunded, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-            )
-            .bind(a.contract_id)
-            .bind(a.period_start)
-            .bind(a.period_end)
-            .bind(a.delivered_hs)
-            .bind(a.released)
-            .bind(a.seller_fee)
-            .bind(a.revenue)
-            .bind(a.maintenance)
-            .bind(a.refunded)
-            .bind(a.created_at)
-            .execute(&mut *self.tx)
-            .await?;
+        if rows.is_empty() {
+            return Ok(());
         }
+        let ids: Vec<Uuid> = rows.iter().map(|a| a.contract_id).collect();
+        let starts: Vec<DateTime<Utc>> = rows.iter().map(|a| a.period_start).collect();
+        let ends: Vec<DateTime<Utc>> = rows.iter().map(|a| a.period_end).collect();
+        let delivered: Vec<i64> = rows.iter().map(|a| a.delivered_hs).collect();
+        let money = |f: fn(&crate::payouts::AccrualRow) -> Decimal| -> Vec<Decimal> {
+            rows.iter().map(f).collect()
+        };
+        let created: Vec<DateTime<Utc>> = rows.iter().map(|a| a.created_at).collect();
+        sqlx::query(
+            "INSERT INTO accruals (contract_id, period_start, period_end, delivered_hs, \
+             released, seller_fee, revenue, maintenance, refunded, created_at) \
+             SELECT * FROM UNNEST($1::uuid[], $2::timestamptz[], $3::timestamptz[], $4::bigint[], \
+             $5::numeric[], $6::numeric[], $7::numeric[], $8::numeric[], $9::numeric[], \
+             $10::timestamptz[])",
+        )
+        .bind(&ids)
+        .bind(&starts)
+        .bind(&ends)
+        .bind(&delivered)
+        .bind(money(|a| a.released))
+        .bind(money(|a| a.seller_fee))
+        .bind(money(|a| a.revenue))
+        .bind(money(|a| a.maintenance))
+        .bind(money(|a| a.refunded))
+        .bind(&created)
+        .execute(&mut *self.tx)
+        .await?;
         Ok(())
     }
 
@@ -765,20 +776,30 @@ impl UnitOfWork for PgWork {
         &mut self,
         rows: &[crate::payouts::ContractProgress],
     ) -> Result<(), StoreError> {
-        for c in rows {
-            sqlx::query(
-                "UPDATE contracts SET released_to_seller = $2, refunded_to_buyer = $3, \
-                 mining_revenue = $4, accrued_until = $5, status = $6 WHERE id = $1",
-            )
-            .bind(c.id)
-            .bind(c.released_to_seller)
-            .bind(c.refunded_to_buyer)
-            .bind(c.mining_revenue)
-            .bind(c.accrued_until)
-            .bind(&c.status)
-            .execute(&mut *self.tx)
-            .await?;
+        if rows.is_empty() {
+            return Ok(());
         }
+        let ids: Vec<Uuid> = rows.iter().map(|c| c.id).collect();
+        let money = |f: fn(&crate::payouts::ContractProgress) -> Decimal| -> Vec<Decimal> {
+            rows.iter().map(f).collect()
+        };
+        let until: Vec<DateTime<Utc>> = rows.iter().map(|c| c.accrued_until).collect();
+        let status: Vec<String> = rows.iter().map(|c| c.status.clone()).collect();
+        sqlx::query(
+            "UPDATE contracts c SET released_to_seller = v.released, refunded_to_buyer = v.refunded, \
+             mining_revenue = v.revenue, accrued_until = v.until, status = v.status \
+             FROM UNNEST($1::uuid[], $2::numeric[], $3::numeric[], $4::numeric[], \
+             $5::timestamptz[], $6::text[]) AS v(id, released, refunded, revenue, until, status) \
+             WHERE c.id = v.id",
+        )
+        .bind(&ids)
+        .bind(money(|c| c.released_to_seller))
+        .bind(money(|c| c.refunded_to_buyer))
+        .bind(money(|c| c.mining_revenue))
+        .bind(&until)
+        .bind(&status)
+        .execute(&mut *self.tx)
+        .await?;
         Ok(())
     }
 
@@ -861,13 +882,20 @@ async fn insert_entries(
     tx: &mut Transaction<'static, Postgres>,
     entries: &[EntryRecord],
 ) -> Result<(), StoreError> {
+    // The chain's head row is locked until commit: ledger writers append in turn,
+    // so the journal's seq order is the chain's order.
+    let head: String =
+        sqlx::query_scalar("SELECT last_hash FROM ledger_chain WHERE id = 1 FOR UPDATE")
+            .fetch_one(&mut **tx)
+            .await?;
+    let hashes = crate::chain::extend(&head, entries);
     // WITH ORDINALITY keeps the journal's seq in the order the entries were given.
     sqlx::query(
-        "INSERT INTO ledger_entries (transfer_id, owner_id, asset, purpose, debit, credit, balance_after, created_at) \
-         SELECT transfer_id, owner_id, asset, purpose, debit, credit, balance_after, created_at \
+        "INSERT INTO ledger_entries (transfer_id, owner_id, asset, purpose, debit, credit, balance_after, created_at, chain_hash) \
+         SELECT transfer_id, owner_id, asset, purpose, debit, credit, balance_after, created_at, chain_hash \
          FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::numeric[], $6::numeric[], \
-         $7::numeric[], $8::timestamptz[]) WITH ORDINALITY \
-         AS e(transfer_id, owner_id, asset, purpose, debit, credit, balance_after, created_at, n) ORDER BY n",
+         $7::numeric[], $8::timestamptz[], $9::text[]) WITH ORDINALITY \
+         AS e(transfer_id, owner_id, asset, purpose, debit, credit, balance_after, created_at, chain_hash, n) ORDER BY n",
     )
     .bind(entries.iter().map(|e| e.transfer_id).collect::<Vec<_>>())
     .bind(entries.iter().map(|e| e.account.owner_id).collect::<Vec<_>>())
@@ -877,7 +905,13 @@ async fn insert_entries(
     .bind(entries.iter().map(|e| e.credit).collect::<Vec<_>>())
     .bind(entries.iter().map(|e| e.balance_after).collect::<Vec<_>>())
     .bind(entries.iter().map(|e| e.created_at).collect::<Vec<_>>())
+    .bind(&hashes)
     .execute(&mut **tx)
     .await?;
+    sqlx::query("UPDATE ledger_chain SET last_hash = $1, entries = entries + $2 WHERE id = 1")
+        .bind(hashes.last().map_or(head.as_str(), String::as_str))
+        .bind(entries.len() as i64)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }

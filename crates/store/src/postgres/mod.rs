@@ -2,6 +2,7 @@
 //! Amounts are `NUMERIC`, ids `uuid`, times `timestamptz`.
 
 mod access;
+mod chain;
 mod identity;
 mod market;
 mod payouts;

@@ -500,8 +500,23 @@ impl UnitOfWork for SqliteWork {
         for t in transfers {
             insert_transfer(&mut self.tx, t).await?;
         }
-        for e in entries {
-            insert_entry(&mut self.tx, e).await?;
+        if !entries.is_empty() {
+            // One writer at a time (SQLite), so the head read here is current.
+            let head: String =
+                sqlx::query_scalar("SELECT last_hash FROM ledger_chain WHERE id = 1")
+                    .fetch_one(&mut *self.tx)
+                    .await?;
+            let hashes = crate::chain::extend(&head, entries);
+            for (e, hash) in entries.iter().zip(&hashes) {
+                insert_entry(&mut self.tx, e, hash).await?;
+            }
+            sqlx::query(
+                "UPDATE ledger_chain SET last_hash = ?1, entries = entries + ?2 WHERE id = 1",
+            )
+            .bind(hashes.last().map_or(head.as_str(), String::as_str))
+            .bind(entries.len() as i64)
+            .execute(&mut *self.tx)
+            .await?;
         }
         for (account, balance) in balances {
             sqlx::query(
@@ -807,10 +822,11 @@ async fn insert_transfer(
 async fn insert_entry(
     tx: &mut Transaction<'static, Sqlite>,
     e: &EntryRecord,
+    chain_hash: &str,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO ledger_entries (transfer_id, owner_id, asset, purpose, debit, credit, balance_after, created_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT INTO ledger_entries (transfer_id, owner_id, asset, purpose, debit, credit, balance_after, created_at, chain_hash) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )
     .bind(e.transfer_id.to_string())
     .bind(e.account.owner_id.to_string())
@@ -820,6 +836,7 @@ async fn insert_entry(
     .bind(decimal_text(&e.credit))
     .bind(decimal_text(&e.balance_after))
     .bind(time_text(&e.created_at))
+    .bind(chain_hash)
     .execute(&mut **tx)
     .await?;
     Ok(())

@@ -8,6 +8,7 @@
 //! text, ids are hyphenated UUID text, times RFC 3339 text in UTC.
 
 mod access;
+mod chain;
 mod codec;
 mod identity;
 mod market;
