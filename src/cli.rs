@@ -53,6 +53,10 @@ enum Command {
     /// Accrue every running contract up to a time (idempotent; the server also
     /// does this on its schedule). Shows a progress bar on a terminal.
     Accrue(crate::commands::accrue::AccrueArgs),
+    /// Export for finance (`export ledger --from --to --format csv --output FILE`);
+    /// the same rows as `GET /v1/finance/ledger`.
+    #[command(subcommand)]
+    Export(crate::commands::export::ExportCommand),
 }
 
 /// Where the data lives.
@@ -244,6 +248,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User(command) => crate::commands::user::run(command).await,
         Command::Sign(args) => crate::commands::sign::run(args),
         Command::Accrue(args) => crate::commands::accrue::run(args).await,
+        Command::Export(command) => crate::commands::export::run(command).await,
         Command::Version => {
             version();
             Ok(())

@@ -6,6 +6,7 @@ mod helpers;
 
 mod access;
 mod auth;
+mod finance;
 mod marketplace;
 mod markets;
 mod operations;

@@ -16,7 +16,7 @@ use crate::helpers::{assert_problem, test_config, TestApp};
 use crate::on_both_backends;
 
 /// The business clock starts here; periods are 6 h, the grace 1 h.
-fn t0() -> DateTime<Utc> {
+pub(crate) fn t0() -> DateTime<Utc> {
     "2026-01-01T00:00:00Z".parse().unwrap()
 }
 
@@ -32,7 +32,12 @@ pub fn config() -> ServerConfig {
     }
 }
 
-async fn post(app: &TestApp, who: &TestUser, path: &str, body: Value) -> reqwest::Response {
+pub(crate) async fn post(
+    app: &TestApp,
+    who: &TestUser,
+    path: &str,
+    body: Value,
+) -> reqwest::Response {
     app.as_user(Method::POST, path, who)
         .json(&body)
         .send()
@@ -40,25 +45,31 @@ async fn post(app: &TestApp, who: &TestUser, path: &str, body: Value) -> reqwest
         .unwrap()
 }
 
-async fn set_clock(app: &TestApp, operator: &TestUser, now: DateTime<Utc>) {
+pub(crate) async fn set_clock(app: &TestApp, operator: &TestUser, now: DateTime<Utc>) {
     let response = post(app, operator, "/v1/admin/clock", json!({"now": now})).await;
     assert_eq!(response.status().as_u16(), 200, "move the clock");
 }
 
-async fn accrue(app: &TestApp, operator: &TestUser) -> Value {
+pub(crate) async fn accrue(app: &TestApp, operator: &TestUser) -> Value {
     let response = post(app, operator, "/v1/admin/accrue", json!(null)).await;
     assert_eq!(response.status().as_u16(), 200, "accrue");
     response.json().await.unwrap()
 }
 
-async fn deliver(app: &TestApp, operator: &TestUser, rig: &str, hours: (i64, i64), rate: &str) {
+pub(crate) async fn deliver(
+    app: &TestApp,
+    operator: &TestUser,
+    rig: &str,
+    hours: (i64, i64),
+    rate: &str,
+) {
     let body = json!({"rig_id": rig, "from": t0() + Duration::hours(hours.0),
         "to": t0() + Duration::hours(hours.1), "hash_rate": rate});
     let response = post(app, operator, "/v1/admin/deliveries", body).await;
     assert_eq!(response.status().as_u16(), 201, "delivery {hours:?}");
 }
 
-async fn hashprice(app: &TestApp, operator: &TestUser, price: &str) {
+pub(crate) async fn hashprice(app: &TestApp, operator: &TestUser, price: &str) {
     let body = json!({"algorithm": "sha256", "from": t0(), "to": t0() + Duration::days(2), "price": price});
     let response = post(app, operator, "/v1/admin/hashprice", body).await;
     assert_eq!(response.status().as_u16(), 201);
@@ -66,7 +77,7 @@ async fn hashprice(app: &TestApp, operator: &TestUser, price: &str) {
 
 /// A rig of 100 TH/s and a 1-day contract of `hash_rate` at 0.0001 BTC per TH/s
 /// per day for each buyer; returns the rig id and the contracts' ids.
-async fn contracts(
+pub(crate) async fn contracts(
     app: &TestApp,
     operator: &TestUser,
     seller: &TestUser,
@@ -104,7 +115,7 @@ async fn contracts(
     (rig_id, ids)
 }
 
-fn balance(balances: &Value, asset: &str, field: &str) -> String {
+pub(crate) fn balance(balances: &Value, asset: &str, field: &str) -> String {
     balances
         .as_array()
         .unwrap()

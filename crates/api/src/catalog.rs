@@ -92,6 +92,11 @@ impl ApiCatalog {
         self.inner.assets.keys().map(String::as_str)
     }
 
+    /// The asset's decimal places (0 for an unknown asset).
+    pub fn decimals(&self, asset: &str) -> u32 {
+        self.inner.assets.get(asset).map_or(0, |a| a.decimals)
+    }
+
     /// An amount shown with the asset's places (`"0.00050000"`).
     pub fn format(&self, asset: &str, amount: Decimal) -> String {
         match self.inner.assets.get(asset) {

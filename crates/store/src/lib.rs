@@ -17,6 +17,7 @@
 pub mod access;
 pub mod chain;
 mod error;
+pub mod finance;
 mod idempotency;
 pub mod identity;
 pub mod lease;
@@ -97,6 +98,7 @@ pub trait Store:
     + AccessStore
     + payouts::PayoutStore
     + chain::ChainStore
+    + finance::FinanceStore
     + statements::StatementStore
     + withdrawals::WithdrawalStore
     + Send

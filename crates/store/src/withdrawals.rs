@@ -113,3 +113,268 @@ pub trait WithdrawalStore: Send + Sync {
         limit: u32,
     ) -> Result<Vec<AutoPayoutCandidate>, StoreError>;
 }
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr;
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::identity::UserRow;
+    use crate::market::{AccountRef, EntryRecord, TransferRecord, OPERATOR_ID};
+    use crate::testing::TestDatabase;
+    use crate::{connect, Backend, ConnectOptions, Store};
+
+    fn d(text: &str) -> Decimal {
+        Decimal::from_str(text).unwrap()
+    }
+
+    /// Whole microseconds: what both backends keep of a time.
+    fn now() -> DateTime<Utc> {
+        let t = Utc::now();
+        DateTime::from_timestamp_micros(t.timestamp_micros()).unwrap()
+    }
+
+    async fn new_user(store: &dyn Store) -> Uuid {
+        let id = Uuid::now_v7();
+        let user = UserRow {
+            id,
+            email: format!("{}@example.com", id.simple()),
+            password_hash: "x".into(),
+            role: "user".into(),
+            email_verified_at: None,
+            created_at: now(),
+        };
+        assert!(store.insert_user(&user).await.unwrap());
+        id
+    }
+
+    fn available(owner: Uuid) -> AccountRef {
+        AccountRef {
+            owner_id: owner,
+            asset: "BTC".into(),
+            purpose: "available".into(),
+        }
+    }
+
+    /// Credits `owner` from the operator's world, directly in the ledger.
+    async fn fund(store: &dyn Store, owner: Uuid, amount: Decimal) {
+        let world = AccountRef {
+            owner_id: OPERATOR_ID,
+            asset: "BTC".into(),
+            purpose: "world".into(),
+        };
+        let mut work = store.begin().await.unwrap();
+        let b = work
+            .lock_accounts(&[world.clone(), available(owner)])
+            .await
+            .unwrap();
+        let id = Uuid::now_v7();
+        let at = now();
+        let entry = |account: &AccountRef, debit, credit, after| EntryRecord {
+            transfer_id: id,
+            account: account.clone(),
+            debit,
+            credit,
+            balance_after: after,
+            created_at: at,
+        };
+        let entries = [
+            entry(&world, amount, Decimal::ZERO, b[0] - amount),
+            entry(&available(owner), Decimal::ZERO, amount, b[1] + amount),
+        ];
+        let transfer = TransferRecord {
+            id,
+            kind: "credit".into(),
+            debit: world.clone(),
+            credit: available(owner),
+            amount,
+            order_id: None,
+            contract_id: None,
+            withdrawal_id: None,
+            reference: Some("test".into()),
+            created_at: at,
+        };
+        work.write_ledger(
+            &[transfer],
+            &entries,
+            &[(world, b[0] - amount), (available(owner), b[1] + amount)],
+        )
+        .await
+        .unwrap();
+        work.commit().await.unwrap();
+    }
+
+    fn settings(user_id: Uuid, threshold: &str, auto_payout: bool) -> WithdrawalSettingsRow {
+        WithdrawalSettingsRow {
+            user_id,
+            asset: "BTC".into(),
+            address: "bc1qtest".into(),
+            threshold: d(threshold),
+            auto_payout,
+            updated_at: now(),
+        }
+    }
+
+    async fn settings_and_withdrawals_round_trip(store: Arc<dyn Store>) {
+        let store = &*store;
+        let (a, b, c) = (
+            new_user(store).await,
+            new_user(store).await,
+            new_user(store).await,
+        );
+        // Settings: insert, replace, read back exactly.
+        store
+            .put_withdrawal_settings(&settings(a, "0.5", false))
+            .await
+            .unwrap();
+        let replaced = settings(a, "0.00100000", true);
+        store.put_withdrawal_settings(&replaced).await.unwrap();
+        assert_eq!(store.withdrawal_settings(a).await.unwrap(), vec![replaced]);
+        store
+            .put_withdrawal_settings(&settings(b, "0.01", true))
+            .await
+            .unwrap();
+        store
+            .put_withdrawal_settings(&settings(c, "0.01", false))
+            .await
+            .unwrap();
+        fund(store, a, d("0.25")).await;
+
+        // Candidates: auto payout on only, with the available balance (0 without
+        // an account), in (user, asset) order, paged by keyset.
+        let all = store.auto_payout_candidates(None, 10).await.unwrap();
+        let mut expected = vec![(a, d("0.25")), (b, Decimal::ZERO)];
+        expected.sort();
+        let got: Vec<(Uuid, Decimal)> = all
+            .iter()
+            .map(|c| (c.settings.user_id, c.available))
+            .collect();
+        assert_eq!(got, expected);
+        let first = store.auto_payout_candidates(None, 1).await.unwrap();
+        let after = Some((first[0].settings.user_id, first[0].settings.asset.clone()));
+        let second = store.auto_payout_candidates(after, 1).await.unwrap();
+        assert_eq!(second.len(), 1);
+        assert_eq!(second[0].settings.user_id, expected[1].0);
+
+        // A withdrawal: inserted, locked, updated in units of work.
+        let at = now();
+        let row = WithdrawalRow {
+            id: Uuid::now_v7(),
+            user_id: a,
+            asset: "BTC".into(),
+            amount: d("0.0123"),
+            fee: d("0.0001"),
+            address: "bc1qtest".into(),
+            status: "pending_confirmation".into(),
+            confirm_token_hash: Some("ab".repeat(32)),
+            created_at: at,
+            confirmed_at: None,
+            completed_at: None,
+            updated_at: at,
+            txid: None,
+            reject_reason: None,
+            auto: false,
+        };
+        let mut work = store.begin().await.unwrap();
+        work.insert_withdrawal(&row).await.unwrap();
+        drop(work); // rolled back
+        assert!(store.withdrawal(row.id).await.unwrap().is_none());
+        let mut work = store.begin().await.unwrap();
+        work.insert_withdrawal(&row).await.unwrap();
+        work.commit().await.unwrap();
+        assert_eq!(store.withdrawal(row.id).await.unwrap(), Some(row.clone()));
+
+        let mut work = store.begin().await.unwrap();
+        let locked = work.lock_withdrawal(row.id).await.unwrap().unwrap();
+        assert_eq!(locked, row);
+        assert!(work
+            .lock_withdrawal(Uuid::now_v7())
+            .await
+            .unwrap()
+            .is_none());
+        let done = WithdrawalRow {
+            status: "completed".into(),
+            confirm_token_hash: None,
+            confirmed_at: Some(at),
+            completed_at: Some(at),
+            txid: Some("tx".into()),
+            ..locked
+        };
+        work.update_withdrawal(&done).await.unwrap();
+        work.commit().await.unwrap();
+        assert_eq!(store.withdrawal(row.id).await.unwrap(), Some(done.clone()));
+
+        // The database refuses a status outside the life cycle.
+        let mut work = store.begin().await.unwrap();
+        let bogus = WithdrawalRow {
+            status: "lost".into(),
+            ..done.clone()
+        };
+        assert!(work.update_withdrawal(&bogus).await.is_err());
+        drop(work);
+
+        // Listings: per user, per status, everyone's, paged by id.
+        let other = WithdrawalRow {
+            id: Uuid::now_v7(),
+            user_id: b,
+            auto: true,
+            status: "confirmed".into(),
+            confirm_token_hash: None,
+            ..row.clone()
+        };
+        let mut work = store.begin().await.unwrap();
+        work.insert_withdrawal(&other).await.unwrap();
+        work.commit().await.unwrap();
+        let list = |user_id, status: Option<&str>, before, limit| WithdrawalQuery {
+            user_id,
+            status: status.map(String::from),
+            before,
+            limit,
+        };
+        let everyone = store
+            .withdrawals(&list(None, None, None, 10))
+            .await
+            .unwrap();
+        assert_eq!(everyone, vec![other.clone(), done.clone()]);
+        let mine = store
+            .withdrawals(&list(Some(a), None, None, 10))
+            .await
+            .unwrap();
+        assert_eq!(mine, vec![done.clone()]);
+        let queue = store
+            .withdrawals(&list(None, Some("confirmed"), None, 10))
+            .await
+            .unwrap();
+        assert_eq!(queue, vec![other.clone()]);
+        let older = store
+            .withdrawals(&list(None, None, Some(other.id), 10))
+            .await
+            .unwrap();
+        assert_eq!(older, vec![done]);
+        assert!(store
+            .withdrawals(&list(Some(c), None, None, 10))
+            .await
+            .unwrap()
+            .is_empty());
+    }
+
+    async fn on(backend: Backend) {
+        let db = TestDatabase::new(backend).await;
+        let store = connect(&db.url, &ConnectOptions::default())
+            .await
+            .expect("open a fresh test database");
+        settings_and_withdrawals_round_trip(store.clone()).await;
+        store.close().await;
+    }
+
+    #[tokio::test]
+    async fn round_trip_on_sqlite() {
+        on(Backend::Sqlite).await;
+    }
+
+    #[tokio::test]
+    async fn round_trip_on_postgres() {
+        on(Backend::Postgres).await;
+    }
+}

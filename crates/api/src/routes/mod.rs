@@ -5,6 +5,7 @@ pub mod admin_clock;
 pub mod api_keys;
 pub mod auth;
 pub mod contracts;
+pub mod finance;
 pub mod health;
 pub mod markets;
 pub mod money;
@@ -35,6 +36,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(contracts::configure)
             .configure(payouts::configure)
             .configure(statements::configure)
+            .configure(finance::configure)
             .configure(withdrawals::configure),
     );
 }

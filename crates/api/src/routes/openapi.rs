@@ -26,6 +26,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
         super::api_keys::ApiDoc::openapi(),
         super::payouts::ApiDoc::openapi(),
         super::statements::ApiDoc::openapi(),
+        super::finance::ApiDoc::openapi(),
         super::withdrawals::ApiDoc::openapi(),
     ] {
         doc.merge(part);

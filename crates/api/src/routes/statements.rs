@@ -77,31 +77,11 @@ impl StatementQuery {
     }
 }
 
-/// Writes CSV per RFC 4180: every field quoted only when it must be.
+/// A CSV response (RFC 4180, [`crate::csv`]).
 fn csv(header: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> HttpResponse {
-    fn field(out: &mut String, value: &str) {
-        if value.contains([',', '"', '\r', '\n']) {
-            out.push('"');
-            out.push_str(&value.replace('"', "\"\""));
-            out.push('"');
-        } else {
-            out.push_str(value);
-        }
-    }
-    let mut out = String::new();
-    for row in std::iter::once(header.iter().map(|h| h.to_string()).collect()).chain(rows) {
-        let row: Vec<String> = row;
-        for (i, value) in row.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            field(&mut out, value);
-        }
-        out.push_str("\r\n");
-    }
     HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
-        .body(out)
+        .body(crate::csv::document(header, rows))
 }
 
 /// One line of a user statement.

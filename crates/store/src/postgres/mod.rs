@@ -3,6 +3,7 @@
 
 mod access;
 mod chain;
+mod finance;
 mod identity;
 mod market;
 mod payouts;

@@ -10,6 +10,7 @@
 mod access;
 mod chain;
 mod codec;
+mod finance;
 mod identity;
 mod market;
 mod payouts;

@@ -1,0 +1,89 @@
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use sqlx::Row;
+
+use super::codec::{decimal, opt_uuid, time, time_text, uuid};
+use super::SqliteStore;
+use crate::finance::{ExportFilter, ExportRow, FinanceStore};
+use crate::market::AccountRef;
+use crate::StoreError;
+
+#[async_trait]
+impl FinanceStore for SqliteStore {
+    async fn export_page(
+        &self,
+        filter: &ExportFilter,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<ExportRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT e.seq, e.created_at, e.transfer_id, e.owner_id, e.asset, e.purpose, e.debit, \
+             e.credit, e.balance_after, e.chain_hash, t.kind, t.order_id, t.contract_id, \
+             t.withdrawal_id, t.reference \
+             FROM ledger_entries e JOIN transfers t ON t.id = e.transfer_id \
+             WHERE e.seq > ?1 AND (?2 IS NULL OR e.created_at >= ?2) \
+             AND (?3 IS NULL OR e.created_at < ?3) \
+             AND (?4 IS NULL OR e.asset = ?4) AND (?5 IS NULL OR e.owner_id = ?5) \
+             AND (?6 IS NULL OR e.purpose = ?6) ORDER BY e.seq LIMIT ?7",
+        )
+        .bind(after_seq)
+        .bind(filter.from.as_ref().map(time_text))
+        .bind(filter.to.as_ref().map(time_text))
+        .bind(&filter.asset)
+        .bind(filter.owner.map(|o| o.to_string()))
+        .bind(&filter.purpose)
+        .bind(i64::from(limit))
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ExportRow {
+                    seq: r.try_get("seq")?,
+                    created_at: time(r, "created_at")?,
+                    transfer_id: uuid(r, "transfer_id")?,
+                    account: AccountRef {
+                        owner_id: uuid(r, "owner_id")?,
+                        asset: r.try_get("asset")?,
+                        purpose: r.try_get("purpose")?,
+                    },
+                    debit: decimal(r, "debit")?,
+                    credit: decimal(r, "credit")?,
+                    balance_after: decimal(r, "balance_after")?,
+                    kind: r.try_get("kind")?,
+                    order_id: opt_uuid(r, "order_id")?,
+                    contract_id: opt_uuid(r, "contract_id")?,
+                    withdrawal_id: opt_uuid(r, "withdrawal_id")?,
+                    reference: r.try_get("reference")?,
+                    chain_hash: r.try_get("chain_hash")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn balances_before(
+        &self,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<(AccountRef, Decimal)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT e.owner_id, e.asset, e.purpose, e.balance_after FROM ledger_entries e \
+             JOIN (SELECT MAX(seq) AS seq FROM ledger_entries WHERE created_at < ?1 \
+                   GROUP BY owner_id, asset, purpose) last ON last.seq = e.seq",
+        )
+        .bind(time_text(&at))
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    AccountRef {
+                        owner_id: uuid(r, "owner_id")?,
+                        asset: r.try_get("asset")?,
+                        purpose: r.try_get("purpose")?,
+                    },
+                    decimal(r, "balance_after")?,
+                ))
+            })
+            .collect()
+    }
+}
