@@ -110,7 +110,7 @@ async fn ledger(args: LedgerArgs) -> anyhow::Result<()> {
     } else {
         ProgressBar::hidden()
     };
-    let mut export = LedgerExport::new(store.clone(), catalog, filter, format);
+    let mut export = LedgerExport::start(store.clone(), catalog, filter, format);
     let mut rows = 0u64;
     while let Some(chunk) = export.next_chunk().await? {
         out.write_all(chunk.text.as_bytes())?;

@@ -1,22 +1,24 @@
 //! Finance (HM-7 §1–2): the journal taken out of the database and proved.
 //!
-//! [`LedgerExport`] turns the journal into CSV or NDJSON one page at a time, so an
-//! export of any size holds one page in memory; the HTTP export and `hashmarket
-//! export ledger` both use it, so the two write the same bytes. [`Reconciler`] is
+//! [`LedgerExport`] turns the journal into CSV or NDJSON as the database streams
+//! it, a few chunks in memory however large the export; the HTTP export and
+//! `hashmarket export ledger` both use it, so the two write the same bytes. [`Reconciler`] is
 //! the pure core of reconciliation: opening balances plus the period's entries give
 //! each account's debits, credits and closing balance, checked against the balance
 //! the journal itself recorded and, per asset, against the rule that everything sums
 //! to zero.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::str::FromStr;
 use std::sync::Arc;
 
 use actix_web::web::Bytes;
-use chrono::{DateTime, SecondsFormat, Utc};
-use futures_util::Stream;
+use chrono::{DateTime, Datelike, Timelike, Utc};
+use futures_util::{Stream, StreamExt};
 use rust_decimal::Decimal;
 use serde::Serialize;
+use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use hashmarket_store::finance::{ExportFilter, ExportRow};
@@ -24,10 +26,7 @@ use hashmarket_store::market::AccountRef;
 use hashmarket_store::{Store, StoreError};
 
 use crate::catalog::ApiCatalog;
-use crate::csv::push_record;
-
-/// Rows read from the database per page of an export or reconciliation.
-pub const EXPORT_PAGE_ROWS: u32 = 5_000;
+use crate::csv::{push_field, push_record};
 
 /// The export's columns, in order (the CSV header; the NDJSON keys).
 pub const EXPORT_COLUMNS: [&str; 15] = [
@@ -82,17 +81,42 @@ impl FromStr for ExportFormat {
 /// An amount written exactly: never rounded, padded to the asset's places
 /// (`"0.50000000"`; an amount with more places keeps them).
 pub fn exact(catalog: &ApiCatalog, asset: &str, amount: Decimal) -> String {
-    let places = catalog.decimals(asset);
+    padded(amount, catalog.decimals(asset)).to_string()
+}
+
+fn padded(amount: Decimal, places: u32) -> Decimal {
     let mut shown = amount;
     if shown.scale() < places {
         shown.rescale(places);
     }
-    shown.to_string()
+    shown
 }
 
-/// One journal entry as the export shows it (NDJSON's object).
+/// Appends a UTC time as RFC 3339 with microseconds (`2026-01-01T00:00:00.000000Z`).
+fn push_time(out: &mut String, at: DateTime<Utc>) {
+    let (date, time) = (at.date_naive(), at.time());
+    let _ = write!(
+        out,
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
+        date.year(),
+        date.month(),
+        date.day(),
+        time.hour(),
+        time.minute(),
+        time.second(),
+        time.nanosecond() / 1_000 % 1_000_000,
+    );
+}
+
+/// Appends a UUID in its hyphenated lower-case form, without allocating.
+fn push_uuid(out: &mut String, id: Uuid) {
+    let mut buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
+    out.push_str(id.hyphenated().encode_lower(&mut buf));
+}
+
+/// One journal entry as NDJSON's object.
 #[derive(Serialize)]
-struct ExportRecord<'a> {
+struct NdjsonRecord<'a> {
     entry_id: i64,
     created_at: String,
     transfer_id: Uuid,
@@ -110,155 +134,156 @@ struct ExportRecord<'a> {
     chain_hash: Option<&'a str>,
 }
 
-impl<'a> ExportRecord<'a> {
-    fn new(catalog: &ApiCatalog, row: &'a ExportRow) -> Self {
-        let asset = row.account.asset.as_str();
-        ExportRecord {
-            entry_id: row.seq,
-            created_at: row.created_at.to_rfc3339_opts(SecondsFormat::Micros, true),
-            transfer_id: row.transfer_id,
-            owner_id: row.account.owner_id,
-            asset,
-            account: &row.account.purpose,
-            debit: exact(catalog, asset, row.debit),
-            credit: exact(catalog, asset, row.credit),
-            balance_after: exact(catalog, asset, row.balance_after),
-            kind: &row.kind,
-            order_id: row.order_id,
-            contract_id: row.contract_id,
-            withdrawal_id: row.withdrawal_id,
-            reference: row.reference.as_deref(),
-            chain_hash: row.chain_hash.as_deref(),
+/// Appends one entry as a CSV record in [`EXPORT_COLUMNS`] order. Written field by
+/// field into `out` (no allocation per field): this is the hot loop of an export.
+fn push_csv(out: &mut String, places: u32, row: &ExportRow) {
+    let _ = write!(out, "{},", row.seq);
+    push_time(out, row.created_at);
+    out.push(',');
+    push_uuid(out, row.transfer_id);
+    out.push(',');
+    push_uuid(out, row.account.owner_id);
+    out.push(',');
+    push_field(out, &row.account.asset);
+    out.push(',');
+    push_field(out, &row.account.purpose);
+    let _ = write!(
+        out,
+        ",{},{},{},",
+        padded(row.debit, places),
+        padded(row.credit, places),
+        padded(row.balance_after, places)
+    );
+    push_field(out, &row.kind);
+    for id in [row.order_id, row.contract_id, row.withdrawal_id] {
+        out.push(',');
+        if let Some(id) = id {
+            push_uuid(out, id);
         }
     }
+    out.push(',');
+    push_field(out, row.reference.as_deref().unwrap_or(""));
+    out.push(',');
+    push_field(out, row.chain_hash.as_deref().unwrap_or(""));
+    out.push_str("\r\n");
+}
 
-    fn push_csv(&self, out: &mut String) {
-        fn id(value: Option<Uuid>) -> String {
-            value.map(|v| v.to_string()).unwrap_or_default()
-        }
-        push_record(
-            out,
-            [
-                self.entry_id.to_string().as_str(),
-                &self.created_at,
-                &self.transfer_id.to_string(),
-                &self.owner_id.to_string(),
-                self.asset,
-                self.account,
-                &self.debit,
-                &self.credit,
-                &self.balance_after,
-                self.kind,
-                &id(self.order_id),
-                &id(self.contract_id),
-                &id(self.withdrawal_id),
-                self.reference.unwrap_or(""),
-                self.chain_hash.unwrap_or(""),
-            ],
-        );
-    }
-
-    fn push_ndjson(&self, out: &mut String) {
-        let line = serde_json::to_string(self).expect("an export record serialises");
-        out.push_str(&line);
-        out.push('\n');
-    }
+fn push_ndjson(out: &mut String, places: u32, row: &ExportRow) {
+    let amount = |d| padded(d, places).to_string();
+    let mut created_at = String::with_capacity(27);
+    push_time(&mut created_at, row.created_at);
+    let record = NdjsonRecord {
+        entry_id: row.seq,
+        created_at,
+        transfer_id: row.transfer_id,
+        owner_id: row.account.owner_id,
+        asset: &row.account.asset,
+        account: &row.account.purpose,
+        debit: amount(row.debit),
+        credit: amount(row.credit),
+        balance_after: amount(row.balance_after),
+        kind: &row.kind,
+        order_id: row.order_id,
+        contract_id: row.contract_id,
+        withdrawal_id: row.withdrawal_id,
+        reference: row.reference.as_deref(),
+        chain_hash: row.chain_hash.as_deref(),
+    };
+    out.push_str(&serde_json::to_string(&record).expect("an export record serialises"));
+    out.push('\n');
 }
 
 /// Appends one entry to `out` in `format`.
 pub fn push_row(out: &mut String, format: ExportFormat, catalog: &ApiCatalog, row: &ExportRow) {
-    let record = ExportRecord::new(catalog, row);
+    let places = catalog.decimals(&row.account.asset);
     match format {
-        ExportFormat::Csv => record.push_csv(out),
-        ExportFormat::Ndjson => record.push_ndjson(out),
+        ExportFormat::Csv => push_csv(out, places, row),
+        ExportFormat::Ndjson => push_ndjson(out, places, row),
     }
 }
 
 /// One piece of an export: text and how many entries it holds.
 #[derive(Debug)]
 pub struct ExportChunk {
-    /// The text (the CSV header comes as a chunk of its own, with no entries).
+    /// The text (whole records only).
     pub text: String,
     /// Entries in it.
     pub rows: usize,
 }
 
-/// A ledger export in progress: call [`LedgerExport::next_chunk`] until it returns
-/// `None`. Holds one page at a time.
+/// A ledger export, running: a task reads the journal from the database and
+/// formats it into chunks of about [`EXPORT_CHUNK_BYTES`]; at most
+/// [`EXPORT_CHUNKS_IN_FLIGHT`] wait for the reader, so memory stays constant
+/// however many rows, and the database, the formatting and the writing overlap.
+/// Dropping it stops the task.
 pub struct LedgerExport {
-    store: Arc<dyn Store>,
-    catalog: ApiCatalog,
-    filter: ExportFilter,
-    format: ExportFormat,
-    after_seq: i64,
-    header_sent: bool,
-    finished: bool,
+    chunks: mpsc::Receiver<Result<ExportChunk, StoreError>>,
 }
 
+/// Bytes a chunk collects before it is handed on.
+pub const EXPORT_CHUNK_BYTES: usize = 256 * 1024;
+
+/// Chunks formatted ahead of the reader.
+pub const EXPORT_CHUNKS_IN_FLIGHT: usize = 4;
+
 impl LedgerExport {
-    /// An export of the entries `filter` selects.
-    pub fn new(
+    /// Starts exporting the entries `filter` selects.
+    pub fn start(
         store: Arc<dyn Store>,
         catalog: ApiCatalog,
         filter: ExportFilter,
         format: ExportFormat,
     ) -> Self {
-        LedgerExport {
-            store,
-            catalog,
-            filter,
-            format,
-            after_seq: 0,
-            header_sent: false,
-            finished: false,
-        }
+        let (tx, chunks) = mpsc::channel(EXPORT_CHUNKS_IN_FLIGHT);
+        tokio::spawn(async move {
+            let mut text = String::with_capacity(EXPORT_CHUNK_BYTES + 1024);
+            if format == ExportFormat::Csv {
+                push_record(&mut text, EXPORT_COLUMNS);
+            }
+            let mut rows = 0;
+            let mut entries = store.export_stream(&filter);
+            let mut last_seq = 0;
+            while let Some(row) = entries.next().await {
+                let row = match row {
+                    Ok(row) => row,
+                    Err(err) => {
+                        tracing::error!(error = %err, "ledger export failed part way");
+                        let _ = tx.send(Err(err)).await;
+                        return;
+                    }
+                };
+                assert!(row.seq > last_seq, "an export is in journal order");
+                last_seq = row.seq;
+                push_row(&mut text, format, &catalog, &row);
+                rows += 1;
+                if text.len() >= EXPORT_CHUNK_BYTES {
+                    let full = std::mem::replace(
+                        &mut text,
+                        String::with_capacity(EXPORT_CHUNK_BYTES + 1024),
+                    );
+                    if tx.send(Ok(ExportChunk { text: full, rows })).await.is_err() {
+                        return; // the reader went away
+                    }
+                    rows = 0;
+                }
+            }
+            if !text.is_empty() {
+                let _ = tx.send(Ok(ExportChunk { text, rows })).await;
+            }
+        });
+        LedgerExport { chunks }
     }
 
     /// The next chunk, or `None` when every entry has been written.
     pub async fn next_chunk(&mut self) -> Result<Option<ExportChunk>, StoreError> {
-        if !self.header_sent {
-            self.header_sent = true;
-            if self.format == ExportFormat::Csv {
-                let mut text = String::new();
-                push_record(&mut text, EXPORT_COLUMNS);
-                return Ok(Some(ExportChunk { text, rows: 0 }));
-            }
-        }
-        if self.finished {
-            return Ok(None);
-        }
-        let page = self
-            .store
-            .export_page(&self.filter, self.after_seq, EXPORT_PAGE_ROWS)
-            .await?;
-        self.finished = page.len() < EXPORT_PAGE_ROWS as usize;
-        let Some(last) = page.last() else {
-            return Ok(None);
-        };
-        assert!(last.seq > self.after_seq, "export pages move forward");
-        self.after_seq = last.seq;
-        let mut text = String::with_capacity(page.len() * 320);
-        for row in &page {
-            push_row(&mut text, self.format, &self.catalog, row);
-        }
-        Ok(Some(ExportChunk {
-            text,
-            rows: page.len(),
-        }))
+        self.chunks.recv().await.transpose()
     }
 
     /// The export as a byte stream for a streaming response body.
     pub fn into_stream(self) -> impl Stream<Item = Result<Bytes, StoreError>> {
-        futures_util::stream::unfold(Some(self), |export| async move {
-            let mut export = export?;
-            match export.next_chunk().await {
-                Ok(Some(chunk)) => Some((Ok(Bytes::from(chunk.text)), Some(export))),
-                Ok(None) => None,
-                Err(err) => {
-                    tracing::error!(error = %err, "ledger export failed part way");
-                    Some((Err(err), None))
-                }
-            }
+        futures_util::stream::unfold(self.chunks, |mut chunks| async move {
+            let chunk = chunks.recv().await?;
+            Some((chunk.map(|c| Bytes::from(c.text)), chunks))
         })
     }
 }
@@ -421,18 +446,10 @@ pub async fn reconcile(
         to,
         ..ExportFilter::default()
     };
-    let mut after_seq = 0;
-    loop {
-        let page = store
-            .export_page(&filter, after_seq, EXPORT_PAGE_ROWS)
-            .await?;
-        for row in &page {
-            reconciler.entry(&row.account, row.debit, row.credit, row.balance_after);
-        }
-        match page.last() {
-            Some(last) if page.len() == EXPORT_PAGE_ROWS as usize => after_seq = last.seq,
-            _ => break,
-        }
+    let mut entries = store.export_stream(&filter);
+    while let Some(row) = entries.next().await {
+        let row = row?;
+        reconciler.entry(&row.account, row.debit, row.credit, row.balance_after);
     }
     Ok(reconciler.finish())
 }

@@ -1,9 +1,11 @@
-//! Finance (HM-7 §1–2): the whole journal, page by page, for streaming exports
-//! and reconciliation. Pages are keyset-paginated by `seq`, so an export of any
-//! size holds one page in memory.
+//! Finance (HM-7 §1–2): the whole journal for streaming exports and
+//! reconciliation. One query streams the rows as the database sends them (one
+//! snapshot of the journal), so an export of any size holds a handful of rows in
+//! memory.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use futures_util::stream::BoxStream;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
@@ -59,13 +61,11 @@ pub struct ExportRow {
 /// Reads the journal for finance.
 #[async_trait]
 pub trait FinanceStore: Send + Sync {
-    /// Up to `limit` entries matching `filter` after `after_seq`, in journal order.
-    async fn export_page(
-        &self,
-        filter: &ExportFilter,
-        after_seq: i64,
-        limit: u32,
-    ) -> Result<Vec<ExportRow>, StoreError>;
+    /// Every entry matching `filter`, in journal order, streamed from one query.
+    fn export_stream<'a>(
+        &'a self,
+        filter: &'a ExportFilter,
+    ) -> BoxStream<'a, Result<ExportRow, StoreError>>;
 
     /// Every account's balance just before `at` (the balance after its last entry
     /// before then), for reconciliation's opening balances.

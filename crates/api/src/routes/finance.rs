@@ -114,7 +114,7 @@ pub async fn export_ledger(
             .map_err(|e: &str| Problem::validation("format", e))?,
     };
     let filter = query.filter(&state)?;
-    let export = LedgerExport::new(state.store.clone(), state.catalog.clone(), filter, format);
+    let export = LedgerExport::start(state.store.clone(), state.catalog.clone(), filter, format);
     Ok(HttpResponse::Ok()
         .content_type(format.content_type())
         .streaming(export.into_stream()))

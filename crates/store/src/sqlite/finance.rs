@@ -1,6 +1,9 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use futures_util::stream::BoxStream;
+use futures_util::StreamExt;
 use rust_decimal::Decimal;
+use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 
 use super::codec::{decimal, opt_uuid, time, time_text, uuid};
@@ -11,54 +14,28 @@ use crate::StoreError;
 
 #[async_trait]
 impl FinanceStore for SqliteStore {
-    async fn export_page(
-        &self,
-        filter: &ExportFilter,
-        after_seq: i64,
-        limit: u32,
-    ) -> Result<Vec<ExportRow>, StoreError> {
-        let rows = sqlx::query(
+    fn export_stream<'a>(
+        &'a self,
+        filter: &'a ExportFilter,
+    ) -> BoxStream<'a, Result<ExportRow, StoreError>> {
+        sqlx::query(
             "SELECT e.seq, e.created_at, e.transfer_id, e.owner_id, e.asset, e.purpose, e.debit, \
              e.credit, e.balance_after, e.chain_hash, t.kind, t.order_id, t.contract_id, \
              t.withdrawal_id, t.reference \
              FROM ledger_entries e JOIN transfers t ON t.id = e.transfer_id \
-             WHERE e.seq > ?1 AND (?2 IS NULL OR e.created_at >= ?2) \
-             AND (?3 IS NULL OR e.created_at < ?3) \
-             AND (?4 IS NULL OR e.asset = ?4) AND (?5 IS NULL OR e.owner_id = ?5) \
-             AND (?6 IS NULL OR e.purpose = ?6) ORDER BY e.seq LIMIT ?7",
+             WHERE (?1 IS NULL OR e.created_at >= ?1) \
+             AND (?2 IS NULL OR e.created_at < ?2) \
+             AND (?3 IS NULL OR e.asset = ?3) AND (?4 IS NULL OR e.owner_id = ?4) \
+             AND (?5 IS NULL OR e.purpose = ?5) ORDER BY e.seq",
         )
-        .bind(after_seq)
         .bind(filter.from.as_ref().map(time_text))
         .bind(filter.to.as_ref().map(time_text))
         .bind(&filter.asset)
         .bind(filter.owner.map(|o| o.to_string()))
         .bind(&filter.purpose)
-        .bind(i64::from(limit))
-        .fetch_all(self.reader())
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(ExportRow {
-                    seq: r.try_get("seq")?,
-                    created_at: time(r, "created_at")?,
-                    transfer_id: uuid(r, "transfer_id")?,
-                    account: AccountRef {
-                        owner_id: uuid(r, "owner_id")?,
-                        asset: r.try_get("asset")?,
-                        purpose: r.try_get("purpose")?,
-                    },
-                    debit: decimal(r, "debit")?,
-                    credit: decimal(r, "credit")?,
-                    balance_after: decimal(r, "balance_after")?,
-                    kind: r.try_get("kind")?,
-                    order_id: opt_uuid(r, "order_id")?,
-                    contract_id: opt_uuid(r, "contract_id")?,
-                    withdrawal_id: opt_uuid(r, "withdrawal_id")?,
-                    reference: r.try_get("reference")?,
-                    chain_hash: r.try_get("chain_hash")?,
-                })
-            })
-            .collect()
+        .fetch(self.reader())
+        .map(|row| export_row(&row?))
+        .boxed()
     }
 
     async fn balances_before(
@@ -86,4 +63,27 @@ impl FinanceStore for SqliteStore {
             })
             .collect()
     }
+}
+
+/// Decodes one export row.
+fn export_row(r: &SqliteRow) -> Result<ExportRow, StoreError> {
+    Ok(ExportRow {
+        seq: r.try_get("seq")?,
+        created_at: time(r, "created_at")?,
+        transfer_id: uuid(r, "transfer_id")?,
+        account: AccountRef {
+            owner_id: uuid(r, "owner_id")?,
+            asset: r.try_get("asset")?,
+            purpose: r.try_get("purpose")?,
+        },
+        debit: decimal(r, "debit")?,
+        credit: decimal(r, "credit")?,
+        balance_after: decimal(r, "balance_after")?,
+        kind: r.try_get("kind")?,
+        order_id: opt_uuid(r, "order_id")?,
+        contract_id: opt_uuid(r, "contract_id")?,
+        withdrawal_id: opt_uuid(r, "withdrawal_id")?,
+        reference: r.try_get("reference")?,
+        chain_hash: r.try_get("chain_hash")?,
+    })
 }
