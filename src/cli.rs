@@ -126,6 +126,13 @@ pub struct AccrualArgs {
     /// How often the server runs accrual, seconds (0: never; use `hashmarket accrue`).
     #[arg(long, env = "HASHMARKET_ACCRUAL_INTERVAL_SECS", default_value_t = 60)]
     pub accrual_interval_secs: u64,
+    /// Contracts accrued per database transaction (1 to 10,000).
+    #[arg(
+        long,
+        env = "HASHMARKET_ACCRUAL_PAGE_CONTRACTS",
+        default_value_t = 1000
+    )]
+    pub accrual_page_contracts: u32,
 }
 
 impl AccrualArgs {
@@ -134,7 +141,7 @@ impl AccrualArgs {
         hashmarket_payouts::service::AccrualConfig {
             period_secs: self.accrual_period_secs.clamp(60, 7 * 86_400),
             grace_secs: self.accrual_grace_secs.clamp(0, 30 * 86_400),
-            ..Default::default()
+            page_contracts: self.accrual_page_contracts.clamp(1, 10_000),
         }
     }
 }

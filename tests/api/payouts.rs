@@ -519,12 +519,90 @@ async fn bad_reports_are_problems_and_write_nothing(app: TestApp) {
     .await;
 }
 
+/// `hashmarket accrue` killed with SIGKILL again and again, a little later each
+/// time, one contract per transaction, until a run finishes by itself: whatever
+/// moment each kill lands, every (contract, period) is accrued exactly once and
+/// the money is exact.
+async fn a_killed_accrual_resumes_and_credits_nothing_twice(app: TestApp) {
+    const CONTRACTS: usize = 20;
+    let operator = user(&app, Role::Operator, true).await;
+    let seller = user(&app, Role::User, true).await;
+    let mut buyers = Vec::new();
+    for _ in 0..CONTRACTS {
+        buyers.push(user(&app, Role::User, true).await);
+    }
+    let refs: Vec<&TestUser> = buyers.iter().collect();
+    let (rig, ids) = contracts(&app, &operator, &seller, &refs, "5 TH/s").await;
+    hashprice(&app, &operator, "0.00000068").await;
+    set_clock(&app, &operator, t0() + Duration::hours(26)).await;
+    for h in (0..24).step_by(6) {
+        deliver(&app, &operator, &rig, (h, h + 6), "100 TH/s").await;
+    }
+    let accrued = || async {
+        let mut rows = 0;
+        for id in &ids {
+            rows += app.store.accruals(id.parse().unwrap()).await.unwrap().len();
+        }
+        rows
+    };
+    let total = CONTRACTS * 4;
+    let until = (t0() + Duration::hours(26)).to_rfc3339();
+    let (mut kills, mut kills_part_way) = (0, 0);
+    for round in 1..=200u64 {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_hashmarket"))
+            .args(["accrue", "--database-url", &app.db.url, "--until", &until])
+            .args([
+                "--accrual-period-secs",
+                "21600",
+                "--accrual-grace-secs",
+                "3600",
+            ])
+            .args(["--accrual-page-contracts", "1"])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(5 * round)).await;
+        if child.try_wait().unwrap().is_some() {
+            assert!(child.wait().unwrap().success(), "an accrue run failed");
+            break;
+        }
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        kills += 1;
+        let rows = accrued().await;
+        if 0 < rows && rows < total {
+            kills_part_way += 1;
+        }
+    }
+    eprintln!("accrue killed {kills} times, {kills_part_way} of them part way");
+    assert!(
+        kills_part_way >= 1,
+        "no kill landed part way ({kills} kills)"
+    );
+    assert_eq!(accrued().await, total, "every (contract, period) once");
+    for (id, buyer) in ids.iter().zip(&buyers) {
+        let view = app.get_as(&format!("/v1/contracts/{id}"), buyer).await;
+        assert_eq!(view["status"], "completed");
+        assert_eq!(view["released_to_seller"], "0.00050000");
+    }
+    // Full delivery: 20 × 50,000 sat released to the seller, less 2%.
+    let seller_balances = app.get_as("/v1/balances", &seller).await;
+    assert_eq!(balance(&seller_balances, "BTC", "available"), "0.00980000");
+    let again = accrue(&app, &operator).await;
+    assert_eq!(again["periods"], 0, "nothing left to accrue");
+    let violations = hashmarket_market::verify::verify(&*app.store)
+        .await
+        .unwrap();
+    assert!(violations.is_empty(), "{violations:?}");
+}
+
 on_both_backends!(
     config = crate::payouts::config();
     a_contract_runs_to_its_end_exact_to_the_satoshi,
     two_contracts_share_an_under_delivering_rig,
     concurrent_runs_credit_each_period_once,
     bad_reports_are_problems_and_write_nothing,
+    a_killed_accrual_resumes_and_credits_nothing_twice,
 );
 
 /// HM-7 §4: the ledger's hash chain names the first altered entry.

@@ -190,7 +190,7 @@ async fn write_all(conn: &mut SqliteConnection, writes: &[AccessWrite]) -> Resul
 #[async_trait]
 impl AccessStore for SqliteStore {
     async fn write_access(&self, writes: &[AccessWrite]) -> Result<(), StoreError> {
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self.begin_write().await?;
         write_all(&mut tx, writes).await?;
         tx.commit().await?;
         Ok(())
@@ -228,7 +228,7 @@ impl AccessStore for SqliteStore {
         now: DateTime<Utc>,
     ) -> Result<RefreshOutcome, StoreError> {
         // The single writer connection serialises this read-then-write.
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query(
             "SELECT t.session_id, t.expires_at, t.used_at, s.user_id, s.revoked_at \
              FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id \
@@ -289,7 +289,7 @@ impl AccessStore for SqliteStore {
         audit: &AuditEventRow,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query(
             "UPDATE sessions SET revoked_at = ?3 WHERE id = ?1 AND user_id = ?2 \
              AND revoked_at IS NULL",
@@ -313,7 +313,7 @@ impl AccessStore for SqliteStore {
         audit_kind: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<Uuid>, StoreError> {
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self.begin_write().await?;
         let user_id: Option<String> = sqlx::query_scalar(
             "UPDATE email_tokens SET used_at = ?2 WHERE token_hash = ?1 AND used_at IS NULL \
              AND expires_at > ?2 RETURNING user_id",
@@ -393,7 +393,7 @@ impl AccessStore for SqliteStore {
         writes: &[AccessWrite],
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query(
             "UPDATE api_keys SET replaced_by = ?3, \
              expires_at = MIN(COALESCE(expires_at, ?4), ?4) \
@@ -422,7 +422,7 @@ impl AccessStore for SqliteStore {
         audit: &AuditEventRow,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query(
             "UPDATE api_keys SET revoked_at = ?3 WHERE id = ?1 AND user_id = ?2 \
              AND revoked_at IS NULL",
@@ -447,7 +447,7 @@ impl AccessStore for SqliteStore {
         expires_at: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query(
             "INSERT INTO api_nonces (key_id, nonce, expires_at) VALUES (?1, ?2, ?3) \
              ON CONFLICT (key_id, nonce) DO UPDATE SET expires_at = excluded.expires_at \
@@ -508,7 +508,7 @@ impl AccessStore for SqliteStore {
         audit: Option<&AuditEventRow>,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query(
             "UPDATE totp_secrets SET last_step = ?2, confirmed_at = COALESCE(confirmed_at, ?3) \
              WHERE user_id = ?1 AND last_step < ?2",

@@ -142,7 +142,7 @@ fn text(id: Option<Uuid>) -> Option<String> {
 impl MarketStore for SqliteStore {
     async fn begin(&self) -> Result<Box<dyn UnitOfWork>, StoreError> {
         Ok(Box::new(SqliteWork {
-            tx: self.writer().begin().await?,
+            tx: self.begin_write().await?,
         }))
     }
 
@@ -395,7 +395,7 @@ impl MarketStore for SqliteStore {
         now: DateTime<Utc>,
         lock_until: DateTime<Utc>,
     ) -> Result<IdempotencyClaim, StoreError> {
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self.begin_write().await?;
         let claimed = sqlx::query(
             "INSERT INTO idempotency_keys (principal, key, fingerprint, state, created_at, locked_until) \
              VALUES (?1, ?2, ?3, 'in_flight', ?4, ?5) \

@@ -82,6 +82,17 @@ impl SqliteStore {
         &self.writer
     }
 
+    /// A write transaction, `BEGIN IMMEDIATE`: it takes the database's write lock
+    /// at once (waiting up to the busy timeout for another process — a CLI command
+    /// beside the server — to finish), so it can never fail part way with
+    /// `SQLITE_BUSY_SNAPSHOT` the way a deferred transaction that reads and then
+    /// writes does when another process committed in between.
+    pub(crate) async fn begin_write(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
+        self.writer.begin_with("BEGIN IMMEDIATE").await
+    }
+
     /// The pool for reads.
     pub(crate) fn reader(&self) -> &SqlitePool {
         &self.reader

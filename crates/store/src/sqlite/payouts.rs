@@ -27,7 +27,7 @@ const IN_LIST_MAX: usize = 30_000;
 impl PayoutStore for SqliteStore {
     async fn insert_hashprice(&self, row: &HashpriceRow) -> Result<ReportOutcome, StoreError> {
         // The single writer connection serialises the check and the insert.
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self.begin_write().await?;
         let clashes = sqlx::query(
             "SELECT from_at, to_at, price FROM hashprices WHERE algorithm = ?1 \
              AND from_at < ?3 AND to_at > ?2",
@@ -64,7 +64,7 @@ impl PayoutStore for SqliteStore {
     }
 
     async fn insert_delivery(&self, row: &DeliveryRow) -> Result<ReportOutcome, StoreError> {
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self.begin_write().await?;
         let clashes = sqlx::query(
             "SELECT from_at, to_at, hash_rate_hs FROM deliveries WHERE rig_id = ?1 \
              AND from_at < ?3 AND to_at > ?2",

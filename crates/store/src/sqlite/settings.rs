@@ -29,7 +29,7 @@ impl SettingsStore for SqliteStore {
 
     async fn put_setting_if_absent(&self, key: &str, value: &str) -> Result<String, StoreError> {
         check_setting(key, value)?;
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING",
         )
