@@ -658,8 +658,32 @@ mod chain {
         );
     }
 
+    /// The copy of a transfer's kind on its entries (what exports read) is checked
+    /// against the transfer.
+    async fn an_entry_whose_kind_was_changed_is_named(app: TestApp) {
+        let operator = user(&app, Role::Operator, true).await;
+        let buyer = user(&app, Role::User, true).await;
+        app.credit(&operator, &buyer, "1").await;
+        let first = app.store.chained_entries(0, 1).await.unwrap()[0].seq;
+        let sql = format!("UPDATE ledger_entries SET kind = 'refund' WHERE seq = {first}");
+        execute(&app, &sql, &sql).await;
+        let violations = hashmarket_market::verify::verify(&*app.store)
+            .await
+            .unwrap();
+        assert_eq!(
+            violations
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>(),
+            [format!(
+                "ledger entry {first}: its kind or links differ from its transfer's"
+            )]
+        );
+    }
+
     on_both_backends!(
         config = crate::payouts::config();
         an_altered_entry_breaks_the_chain_and_verify_names_it,
+        an_entry_whose_kind_was_changed_is_named,
     );
 }

@@ -3,7 +3,9 @@
 //! 1. Per asset, the balances of all accounts sum to zero.
 //! 2. No account is negative except the operator's `world` and `mining_revenue`.
 //! 3. Each account's balance equals credits − debits over its journal entries.
-//! 4. Each rig's offered + contracted hash rate is within its capacity (enforced by a
+//! 4. The journal's hash chain is intact, and each entry's copy of its transfer's
+//!    kind and links matches the transfer.
+//! 5. Each rig's offered + contracted hash rate is within its capacity (enforced by a
 //!    CHECK constraint too; verified here for databases restored from elsewhere).
 
 use std::collections::BTreeMap;
@@ -66,6 +68,11 @@ pub async fn verify(store: &dyn Store) -> Result<Vec<Violation>, StoreError> {
         }
     }
     verify_chain(store, &mut found).await?;
+    for seq in store.entries_unlike_their_transfer(10).await? {
+        found.push(Violation(format!(
+            "ledger entry {seq}: its kind or links differ from its transfer's"
+        )));
+    }
     for s in store.settlements().await? {
         if s.released != s.accrued_released || s.refunded != s.accrued_refunded {
             found.push(Violation(format!(

@@ -18,10 +18,9 @@ impl FinanceStore for PgStore {
         filter: &'a ExportFilter,
     ) -> BoxStream<'a, Result<ExportRow, StoreError>> {
         sqlx::query(
-            "SELECT e.seq, e.created_at, e.transfer_id, e.owner_id, e.asset, e.purpose, e.debit, \
-             e.credit, e.balance_after, e.chain_hash, t.kind, t.order_id, t.contract_id, \
-             t.withdrawal_id, t.reference \
-             FROM ledger_entries e JOIN transfers t ON t.id = e.transfer_id \
+            "SELECT e.seq, e.created_at, e.transfer_id, e.owner_id, e.asset, e.purpose, e.debit::text, \
+             e.credit::text, e.balance_after::text, e.chain_hash, e.kind, e.order_id, e.contract_id, \
+             e.withdrawal_id, e.reference FROM ledger_entries e \
              WHERE ($1::timestamptz IS NULL OR e.created_at >= $1) \
              AND ($2::timestamptz IS NULL OR e.created_at < $2) \
              AND ($3::text IS NULL OR e.asset = $3) AND ($4::uuid IS NULL OR e.owner_id = $4) \
@@ -35,6 +34,19 @@ impl FinanceStore for PgStore {
         .fetch(self.pool())
         .map(|row| export_row(&row?))
         .boxed()
+    }
+
+    async fn entries_unlike_their_transfer(&self, limit: u32) -> Result<Vec<i64>, StoreError> {
+        let seqs = sqlx::query_scalar(
+            "SELECT e.seq FROM ledger_entries e JOIN transfers t ON t.id = e.transfer_id \
+             WHERE e.kind <> t.kind OR e.order_id IS DISTINCT FROM t.order_id \
+             OR e.contract_id IS DISTINCT FROM t.contract_id OR e.withdrawal_id IS DISTINCT FROM t.withdrawal_id \
+             OR e.reference IS DISTINCT FROM t.reference ORDER BY e.seq LIMIT $1",
+        )
+        .bind(i64::from(limit))
+        .fetch_all(self.pool())
+        .await?;
+        Ok(seqs)
     }
 
     async fn balances_before(
@@ -64,25 +76,39 @@ impl FinanceStore for PgStore {
     }
 }
 
+/// A NUMERIC the query sent as text: parsing the text is several times cheaper
+/// than sqlx's binary NUMERIC → Decimal conversion, the largest cost of an export.
+fn amount(r: &PgRow, index: usize, column: &'static str) -> Result<Decimal, StoreError> {
+    let text: &str = r.try_get_unchecked(index)?;
+    text.parse()
+        .map_err(|e: rust_decimal::Error| StoreError::Corrupt {
+            column,
+            detail: e.to_string(),
+        })
+}
+
 /// Decodes one export row by column position (the hot loop of a large export).
+/// Unchecked: the query above fixes each column's type, so the per-value type
+/// check (and its type-info clone, ~15% of an export's CPU) is skipped; a value
+/// that does not decode is still an error, never garbage.
 fn export_row(r: &PgRow) -> Result<ExportRow, StoreError> {
     Ok(ExportRow {
-        seq: r.try_get(0)?,
-        created_at: r.try_get(1)?,
-        transfer_id: r.try_get(2)?,
+        seq: r.try_get_unchecked(0)?,
+        created_at: r.try_get_unchecked(1)?,
+        transfer_id: r.try_get_unchecked(2)?,
         account: AccountRef {
-            owner_id: r.try_get(3)?,
-            asset: r.try_get(4)?,
-            purpose: r.try_get(5)?,
+            owner_id: r.try_get_unchecked(3)?,
+            asset: r.try_get_unchecked(4)?,
+            purpose: r.try_get_unchecked(5)?,
         },
-        debit: r.try_get(6)?,
-        credit: r.try_get(7)?,
-        balance_after: r.try_get(8)?,
-        chain_hash: r.try_get(9)?,
-        kind: r.try_get(10)?,
-        order_id: r.try_get(11)?,
-        contract_id: r.try_get(12)?,
-        withdrawal_id: r.try_get(13)?,
-        reference: r.try_get(14)?,
+        debit: amount(r, 6, "debit")?,
+        credit: amount(r, 7, "credit")?,
+        balance_after: amount(r, 8, "balance_after")?,
+        chain_hash: r.try_get_unchecked(9)?,
+        kind: r.try_get_unchecked(10)?,
+        order_id: r.try_get_unchecked(11)?,
+        contract_id: r.try_get_unchecked(12)?,
+        withdrawal_id: r.try_get_unchecked(13)?,
+        reference: r.try_get_unchecked(14)?,
     })
 }

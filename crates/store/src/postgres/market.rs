@@ -890,12 +890,18 @@ async fn insert_entries(
             .await?;
     let hashes = crate::chain::extend(&head, entries);
     // WITH ORDINALITY keeps the journal's seq in the order the entries were given.
-    sqlx::query(
-        "INSERT INTO ledger_entries (transfer_id, owner_id, asset, purpose, debit, credit, balance_after, created_at, chain_hash) \
-         SELECT transfer_id, owner_id, asset, purpose, debit, credit, balance_after, created_at, chain_hash \
+    // Each entry copies its transfer's kind and links (written just before, in this
+    // transaction); an entry without its transfer would be lost by the join, so the
+    // row count is checked.
+    let inserted = sqlx::query(
+        "INSERT INTO ledger_entries (transfer_id, owner_id, asset, purpose, debit, credit, balance_after, \
+         created_at, chain_hash, kind, order_id, contract_id, withdrawal_id, reference) \
+         SELECT e.transfer_id, e.owner_id, e.asset, e.purpose, e.debit, e.credit, e.balance_after, \
+         e.created_at, e.chain_hash, t.kind, t.order_id, t.contract_id, t.withdrawal_id, t.reference \
          FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::numeric[], $6::numeric[], \
          $7::numeric[], $8::timestamptz[], $9::text[]) WITH ORDINALITY \
-         AS e(transfer_id, owner_id, asset, purpose, debit, credit, balance_after, created_at, chain_hash, n) ORDER BY n",
+         AS e(transfer_id, owner_id, asset, purpose, debit, credit, balance_after, created_at, chain_hash, n) \
+         JOIN transfers t ON t.id = e.transfer_id ORDER BY e.n",
     )
     .bind(entries.iter().map(|e| e.transfer_id).collect::<Vec<_>>())
     .bind(entries.iter().map(|e| e.account.owner_id).collect::<Vec<_>>())
@@ -907,7 +913,15 @@ async fn insert_entries(
     .bind(entries.iter().map(|e| e.created_at).collect::<Vec<_>>())
     .bind(&hashes)
     .execute(&mut **tx)
-    .await?;
+    .await?
+    .rows_affected();
+    if inserted != entries.len() as u64 {
+        return Err(StoreError::Conflict(format!(
+            "{} of {} journal entries have no transfer",
+            entries.len() as u64 - inserted,
+            entries.len()
+        )));
+    }
     sqlx::query("UPDATE ledger_chain SET last_hash = $1, entries = entries + $2 WHERE id = 1")
         .bind(hashes.last().map_or(head.as_str(), String::as_str))
         .bind(entries.len() as i64)

@@ -20,9 +20,8 @@ impl FinanceStore for SqliteStore {
     ) -> BoxStream<'a, Result<ExportRow, StoreError>> {
         sqlx::query(
             "SELECT e.seq, e.created_at, e.transfer_id, e.owner_id, e.asset, e.purpose, e.debit, \
-             e.credit, e.balance_after, e.chain_hash, t.kind, t.order_id, t.contract_id, \
-             t.withdrawal_id, t.reference \
-             FROM ledger_entries e JOIN transfers t ON t.id = e.transfer_id \
+             e.credit, e.balance_after, e.chain_hash, e.kind, e.order_id, e.contract_id, \
+             e.withdrawal_id, e.reference FROM ledger_entries e \
              WHERE (?1 IS NULL OR e.created_at >= ?1) \
              AND (?2 IS NULL OR e.created_at < ?2) \
              AND (?3 IS NULL OR e.asset = ?3) AND (?4 IS NULL OR e.owner_id = ?4) \
@@ -36,6 +35,19 @@ impl FinanceStore for SqliteStore {
         .fetch(self.reader())
         .map(|row| export_row(&row?))
         .boxed()
+    }
+
+    async fn entries_unlike_their_transfer(&self, limit: u32) -> Result<Vec<i64>, StoreError> {
+        let seqs = sqlx::query_scalar(
+            "SELECT e.seq FROM ledger_entries e JOIN transfers t ON t.id = e.transfer_id \
+             WHERE e.kind <> t.kind OR e.order_id IS NOT t.order_id \
+             OR e.contract_id IS NOT t.contract_id OR e.withdrawal_id IS NOT t.withdrawal_id \
+             OR e.reference IS NOT t.reference ORDER BY e.seq LIMIT ?1",
+        )
+        .bind(i64::from(limit))
+        .fetch_all(self.reader())
+        .await?;
+        Ok(seqs)
     }
 
     async fn balances_before(

@@ -824,9 +824,13 @@ async fn insert_entry(
     e: &EntryRecord,
     chain_hash: &str,
 ) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO ledger_entries (transfer_id, owner_id, asset, purpose, debit, credit, balance_after, created_at, chain_hash) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    // The entry copies its transfer's kind and links (written just before, in this
+    // transaction); no transfer, no row — checked below.
+    let inserted = sqlx::query(
+        "INSERT INTO ledger_entries (transfer_id, owner_id, asset, purpose, debit, credit, balance_after, \
+         created_at, chain_hash, kind, order_id, contract_id, withdrawal_id, reference) \
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, kind, order_id, contract_id, withdrawal_id, reference \
+         FROM transfers WHERE id = ?1",
     )
     .bind(e.transfer_id.to_string())
     .bind(e.account.owner_id.to_string())
@@ -838,6 +842,13 @@ async fn insert_entry(
     .bind(time_text(&e.created_at))
     .bind(chain_hash)
     .execute(&mut **tx)
-    .await?;
+    .await?
+    .rows_affected();
+    if inserted != 1 {
+        return Err(StoreError::Conflict(format!(
+            "journal entry of transfer {} has no transfer",
+            e.transfer_id
+        )));
+    }
     Ok(())
 }
