@@ -605,6 +605,35 @@ on_both_backends!(
     a_killed_accrual_resumes_and_credits_nothing_twice,
 );
 
+/// A statement without `to` runs to the business clock's now, also when a
+/// simulated clock is ahead of the wall clock.
+mod future_clock {
+    use super::*;
+
+    pub(crate) fn config() -> ServerConfig {
+        ServerConfig {
+            clock: BusinessClock::simulated("2030-01-01T00:00:00Z".parse().unwrap()),
+            ..test_config()
+        }
+    }
+
+    async fn a_statement_includes_what_the_business_clock_has_seen(app: TestApp) {
+        let operator = user(&app, Role::Operator, true).await;
+        let buyer = user(&app, Role::User, true).await;
+        app.credit(&operator, &buyer, "0.5").await;
+        let statement = app.get_as("/v1/statements", &buyer).await;
+        assert_eq!(
+            statement["summary"][0]["deposited"], "0.50000000",
+            "{statement}"
+        );
+    }
+
+    on_both_backends!(
+        config = crate::payouts::future_clock::config();
+        a_statement_includes_what_the_business_clock_has_seen,
+    );
+}
+
 /// HM-7 §4: the ledger's hash chain names the first altered entry.
 mod chain {
     use super::*;

@@ -38,7 +38,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 pub struct StatementQuery {
     /// Start (RFC 3339), inclusive. Default: the beginning.
     pub from: Option<DateTime<Utc>>,
-    /// End (RFC 3339), exclusive. Default: now.
+    /// End (RFC 3339), exclusive. Default: the business clock's now.
     pub to: Option<DateTime<Utc>>,
     /// `json` (default) or `csv`.
     pub format: Option<String>,
@@ -50,12 +50,16 @@ enum Format {
 }
 
 impl StatementQuery {
+    /// `[from, to)`; without `to`, up to the business clock's now (on a simulated
+    /// clock that may be ahead of the wall clock).
     fn period(
         &self,
         default_from: DateTime<Utc>,
+        now: DateTime<Utc>,
     ) -> Result<(DateTime<Utc>, DateTime<Utc>), Problem> {
         let from = self.from.unwrap_or(default_from);
-        let to = self.to.unwrap_or_else(Utc::now);
+        // Inclusive of entries written at this very instant of a frozen clock.
+        let to = self.to.unwrap_or(now + chrono::Duration::microseconds(1));
         if to <= from {
             return Err(Problem::validation("to", "must be after from"));
         }
@@ -141,7 +145,7 @@ pub async fn user_statement(
 ) -> Result<HttpResponse, Problem> {
     principal.require_scope(Scope::Read)?;
     let epoch = DateTime::<Utc>::UNIX_EPOCH;
-    let (from, to) = query.period(epoch)?;
+    let (from, to) = query.period(epoch, state.config.clock.now())?;
     let format = query.format()?;
     let totals = state
         .store
@@ -350,7 +354,7 @@ pub async fn rig_statement(
         .map_err(store_error)?
         .filter(|r| r.owner_id == principal.user_id)
         .ok_or_else(Problem::not_found)?;
-    let (from, to) = query.period(rig.created_at)?;
+    let (from, to) = query.period(rig.created_at, state.config.clock.now())?;
     let contracts = state
         .store
         .rig_contracts(&[rig.id], from, to)
