@@ -33,6 +33,13 @@ pub struct Cli {
     command: Command,
 }
 
+impl Cli {
+    /// Whether this runs the server (whose stdout is its log).
+    pub fn is_serve(&self) -> bool {
+        matches!(self.command, Command::Serve(_))
+    }
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the HTTP server (applies pending migrations first).

@@ -8,7 +8,12 @@ use clap::Parser;
 
 fn main() -> std::process::ExitCode {
     let cli = cli::Cli::parse();
-    logging::init(cli.log_format);
+    let to = if cli.is_serve() {
+        logging::LogTo::Stdout
+    } else {
+        logging::LogTo::Stderr
+    };
+    logging::init(cli.log_format, to);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -98,7 +98,12 @@ async fn ledger(args: LedgerArgs) -> anyhow::Result<()> {
         Some(path) => Box::new(std::io::BufWriter::new(
             std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
         )),
-        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+        // Not `stdout().lock()`: another thread may log (to stderr) or print, and a
+        // lock held for the whole export would block it forever.
+        None => Box::new(std::io::BufWriter::with_capacity(
+            1 << 16,
+            std::io::stdout(),
+        )),
     };
     let bar = if std::io::stderr().is_terminal() {
         let bar = ProgressBar::new_spinner();

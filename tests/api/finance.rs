@@ -231,6 +231,14 @@ async fn the_export_matches_the_reconciliation_to_the_satoshi(app: TestApp) {
         .unwrap();
     assert!(status.success());
     assert_eq!(std::fs::read_to_string(&file).unwrap(), csv_text);
+    // To standard output: the same bytes and nothing else (logs go to stderr).
+    let output = std::process::Command::new(BIN)
+        .args(["export", "ledger", "--database-url", &app.db.url])
+        .env("RUST_LOG", "debug")
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    assert_eq!(String::from_utf8(output.stdout).unwrap(), csv_text);
 }
 
 async fn two_halves_chain_into_the_whole(app: TestApp) {
