@@ -228,29 +228,32 @@ impl PayoutStore for PgStore {
     }
 
     async fn accruals(&self, contract_id: Uuid) -> Result<Vec<AccrualRow>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT contract_id, period_start, period_end, delivered_hs, released, seller_fee, \
-             revenue, maintenance, refunded, created_at FROM accruals WHERE contract_id = $1 \
-             ORDER BY period_start",
-        )
+        let rows = sqlx::query(&format!(
+            "SELECT {ACCRUAL_COLUMNS} FROM accruals WHERE contract_id = $1 ORDER BY period_start"
+        ))
         .bind(contract_id)
         .fetch_all(self.pool())
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(AccrualRow {
-                    contract_id: r.try_get("contract_id")?,
-                    period_start: r.try_get("period_start")?,
-                    period_end: r.try_get("period_end")?,
-                    delivered_hs: r.try_get("delivered_hs")?,
-                    released: r.try_get("released")?,
-                    seller_fee: r.try_get("seller_fee")?,
-                    revenue: r.try_get("revenue")?,
-                    maintenance: r.try_get("maintenance")?,
-                    refunded: r.try_get("refunded")?,
-                    created_at: r.try_get("created_at")?,
-                })
-            })
-            .collect()
+        rows.iter().map(accrual_row).collect()
     }
+}
+
+/// The columns [`accrual_row`] reads.
+pub(super) const ACCRUAL_COLUMNS: &str = "contract_id, period_start, period_end, delivered_hs, \
+     released, seller_fee, revenue, maintenance, refunded, created_at";
+
+/// One accrual row, selected with [`ACCRUAL_COLUMNS`].
+pub(super) fn accrual_row(r: &sqlx::postgres::PgRow) -> Result<AccrualRow, StoreError> {
+    Ok(AccrualRow {
+        contract_id: r.try_get("contract_id")?,
+        period_start: r.try_get("period_start")?,
+        period_end: r.try_get("period_end")?,
+        delivered_hs: r.try_get("delivered_hs")?,
+        released: r.try_get("released")?,
+        seller_fee: r.try_get("seller_fee")?,
+        revenue: r.try_get("revenue")?,
+        maintenance: r.try_get("maintenance")?,
+        refunded: r.try_get("refunded")?,
+        created_at: r.try_get("created_at")?,
+    })
 }

@@ -215,8 +215,8 @@ impl MarketStore for SqliteStore {
     ) -> Result<Vec<LedgerEntryRow>, StoreError> {
         let rows = sqlx::query(
             "SELECT e.seq, e.transfer_id, e.owner_id, e.asset, e.purpose, e.debit, e.credit, \
-             e.balance_after, e.created_at, t.kind, t.order_id, t.contract_id, t.withdrawal_id, t.reference \
-             FROM ledger_entries e JOIN transfers t ON t.id = e.transfer_id \
+             e.balance_after, e.created_at, e.kind, e.order_id, e.contract_id, e.withdrawal_id, e.reference \
+             FROM ledger_entries e \
              WHERE e.owner_id = ?1 AND (?2 IS NULL OR e.asset = ?2) AND (?3 IS NULL OR e.seq < ?3) \
              ORDER BY e.seq DESC LIMIT ?4",
         )

@@ -254,29 +254,32 @@ impl PayoutStore for SqliteStore {
     }
 
     async fn accruals(&self, contract_id: Uuid) -> Result<Vec<AccrualRow>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT contract_id, period_start, period_end, delivered_hs, released, seller_fee, \
-             revenue, maintenance, refunded, created_at FROM accruals WHERE contract_id = ?1 \
-             ORDER BY period_start",
-        )
+        let rows = sqlx::query(&format!(
+            "SELECT {ACCRUAL_COLUMNS} FROM accruals WHERE contract_id = ?1 ORDER BY period_start"
+        ))
         .bind(contract_id.to_string())
         .fetch_all(self.reader())
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(AccrualRow {
-                    contract_id: uuid(r, "contract_id")?,
-                    period_start: time(r, "period_start")?,
-                    period_end: time(r, "period_end")?,
-                    delivered_hs: r.try_get("delivered_hs")?,
-                    released: decimal(r, "released")?,
-                    seller_fee: decimal(r, "seller_fee")?,
-                    revenue: decimal(r, "revenue")?,
-                    maintenance: decimal(r, "maintenance")?,
-                    refunded: decimal(r, "refunded")?,
-                    created_at: time(r, "created_at")?,
-                })
-            })
-            .collect()
+        rows.iter().map(accrual_row).collect()
     }
+}
+
+/// The columns [`accrual_row`] reads.
+pub(super) const ACCRUAL_COLUMNS: &str = "contract_id, period_start, period_end, delivered_hs, \
+     released, seller_fee, revenue, maintenance, refunded, created_at";
+
+/// One accrual row, selected with [`ACCRUAL_COLUMNS`].
+pub(super) fn accrual_row(r: &sqlx::sqlite::SqliteRow) -> Result<AccrualRow, StoreError> {
+    Ok(AccrualRow {
+        contract_id: uuid(r, "contract_id")?,
+        period_start: time(r, "period_start")?,
+        period_end: time(r, "period_end")?,
+        delivered_hs: r.try_get("delivered_hs")?,
+        released: decimal(r, "released")?,
+        seller_fee: decimal(r, "seller_fee")?,
+        revenue: decimal(r, "revenue")?,
+        maintenance: decimal(r, "maintenance")?,
+        refunded: decimal(r, "refunded")?,
+        created_at: time(r, "created_at")?,
+    })
 }

@@ -6,7 +6,7 @@ use rust_decimal::Decimal;
 use sqlx::Row;
 use uuid::Uuid;
 
-use super::codec::{decimal, time, time_text, uuid};
+use super::codec::{decimal, time_text};
 use super::SqliteStore;
 use crate::payouts::AccrualRow;
 use crate::statements::{LedgerTotal, StatementStore};
@@ -22,9 +22,8 @@ impl StatementStore for SqliteStore {
     ) -> Result<Vec<LedgerTotal>, StoreError> {
         // Decimals are text here: sum them exactly in Rust, never in SQL.
         let rows = sqlx::query(
-            "SELECT e.asset, e.purpose, t.kind, e.debit, e.credit \
-             FROM ledger_entries e JOIN transfers t ON t.id = e.transfer_id \
-             WHERE e.owner_id = ?1 AND e.created_at >= ?2 AND e.created_at < ?3",
+            "SELECT asset, purpose, kind, debit, credit FROM ledger_entries \
+             WHERE owner_id = ?1 AND created_at >= ?2 AND created_at < ?3",
         )
         .bind(owner.to_string())
         .bind(time_text(&from))
@@ -67,9 +66,9 @@ impl StatementStore for SqliteStore {
                 .collect::<Vec<_>>()
                 .join(", ");
             let sql = format!(
-                "SELECT contract_id, period_start, period_end, delivered_hs, released, seller_fee, \
-                 revenue, maintenance, refunded, created_at FROM accruals \
-                 WHERE period_start >= ?1 AND period_start < ?2 AND contract_id IN ({list})"
+                "SELECT {} FROM accruals \
+                 WHERE period_start >= ?1 AND period_start < ?2 AND contract_id IN ({list})",
+                super::payouts::ACCRUAL_COLUMNS
             );
             let mut query = sqlx::query(&sql)
                 .bind(time_text(&from))
@@ -78,18 +77,7 @@ impl StatementStore for SqliteStore {
                 query = query.bind(id.to_string());
             }
             for r in query.fetch_all(self.reader()).await? {
-                out.push(AccrualRow {
-                    contract_id: uuid(&r, "contract_id")?,
-                    period_start: time(&r, "period_start")?,
-                    period_end: time(&r, "period_end")?,
-                    delivered_hs: r.try_get("delivered_hs")?,
-                    released: decimal(&r, "released")?,
-                    seller_fee: decimal(&r, "seller_fee")?,
-                    revenue: decimal(&r, "revenue")?,
-                    maintenance: decimal(&r, "maintenance")?,
-                    refunded: decimal(&r, "refunded")?,
-                    created_at: time(&r, "created_at")?,
-                });
+                out.push(super::payouts::accrual_row(&r)?);
             }
         }
         out.sort_by_key(|a| (a.period_start, a.contract_id));
