@@ -4,7 +4,11 @@
 
 /// Appends one field, quoted only when it must be.
 pub fn push_field(out: &mut String, value: &str) {
-    if value.contains([',', '"', '\r', '\n']) {
+    // A byte scan: every special character is ASCII (and this is an export's hot loop).
+    if value
+        .bytes()
+        .any(|b| matches!(b, b',' | b'"' | b'\r' | b'\n'))
+    {
         out.push('"');
         out.push_str(&value.replace('"', "\"\""));
         out.push('"');

@@ -3,9 +3,12 @@
 //! snapshot of the journal), so an export of any size holds a handful of rows in
 //! memory.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use futures_util::stream::BoxStream;
+use futures_util::StreamExt;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
@@ -36,8 +39,12 @@ pub struct ExportRow {
     pub created_at: DateTime<Utc>,
     /// The transfer.
     pub transfer_id: Uuid,
-    /// The account.
-    pub account: AccountRef,
+    /// The account's owner.
+    pub owner_id: Uuid,
+    /// The account's asset.
+    pub asset: Arc<str>,
+    /// The account's purpose (`available`, `contract_escrow`, ...).
+    pub purpose: Arc<str>,
     /// Debit.
     pub debit: Decimal,
     /// Credit.
@@ -45,7 +52,7 @@ pub struct ExportRow {
     /// The account's balance after it.
     pub balance_after: Decimal,
     /// The transfer's kind.
-    pub kind: String,
+    pub kind: Arc<str>,
     /// The order it belongs to.
     pub order_id: Option<Uuid>,
     /// The contract it belongs to.
@@ -56,6 +63,57 @@ pub struct ExportRow {
     pub reference: Option<String>,
     /// The ledger hash chain's value at this entry.
     pub chain_hash: Option<String>,
+}
+
+impl ExportRow {
+    /// The account the entry is in.
+    pub fn account(&self) -> AccountRef {
+        AccountRef {
+            owner_id: self.owner_id,
+            asset: self.asset.to_string(),
+            purpose: self.purpose.to_string(),
+        }
+    }
+}
+
+/// Shares one allocation among the equal short strings of an export (assets,
+/// purposes and kinds: a handful of distinct values over millions of rows), so
+/// decoding a row allocates only for what is unique to it.
+#[derive(Debug, Default)]
+pub(crate) struct Interner {
+    seen: Vec<Arc<str>>,
+}
+
+impl Interner {
+    /// Distinct values kept; past it each new value is allocated on its own.
+    const CAPACITY: usize = 64;
+
+    /// The shared copy of `value`.
+    pub(crate) fn get(&mut self, value: &str) -> Arc<str> {
+        if let Some(known) = self.seen.iter().find(|s| &***s == value) {
+            return Arc::clone(known);
+        }
+        let fresh: Arc<str> = Arc::from(value);
+        if self.seen.len() < Self::CAPACITY {
+            self.seen.push(Arc::clone(&fresh));
+        }
+        fresh
+    }
+}
+
+/// Decodes a stream of database rows into export rows, one interner for the
+/// whole export (both backends' `export_stream`).
+pub(crate) fn decode_export<'a, R: Send + 'a>(
+    rows: BoxStream<'a, Result<R, sqlx::Error>>,
+    decode: fn(&R, &mut Interner) -> Result<ExportRow, StoreError>,
+) -> BoxStream<'a, Result<ExportRow, StoreError>> {
+    rows.scan(Interner::default(), move |names, row| {
+        let decoded = row
+            .map_err(StoreError::from)
+            .and_then(|r| decode(&r, names));
+        std::future::ready(Some(decoded))
+    })
+    .boxed()
 }
 
 /// Reads the journal for finance.

@@ -6,6 +6,7 @@ mod chain;
 mod finance;
 mod identity;
 mod market;
+pub mod numeric;
 mod payouts;
 mod settings;
 mod statements;

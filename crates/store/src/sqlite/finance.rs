@@ -1,14 +1,13 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use futures_util::stream::BoxStream;
-use futures_util::StreamExt;
 use rust_decimal::Decimal;
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 
 use super::codec::{decimal, opt_uuid, time, time_text, uuid};
 use super::SqliteStore;
-use crate::finance::{ExportFilter, ExportRow, FinanceStore};
+use crate::finance::{decode_export, ExportFilter, ExportRow, FinanceStore, Interner};
 use crate::market::AccountRef;
 use crate::StoreError;
 
@@ -18,7 +17,7 @@ impl FinanceStore for SqliteStore {
         &'a self,
         filter: &'a ExportFilter,
     ) -> BoxStream<'a, Result<ExportRow, StoreError>> {
-        sqlx::query(
+        let rows = sqlx::query(
             "SELECT e.seq, e.created_at, e.transfer_id, e.owner_id, e.asset, e.purpose, e.debit, \
              e.credit, e.balance_after, e.chain_hash, e.kind, e.order_id, e.contract_id, \
              e.withdrawal_id, e.reference FROM ledger_entries e \
@@ -32,9 +31,8 @@ impl FinanceStore for SqliteStore {
         .bind(&filter.asset)
         .bind(filter.owner.map(|o| o.to_string()))
         .bind(&filter.purpose)
-        .fetch(self.reader())
-        .map(|row| export_row(&row?))
-        .boxed()
+        .fetch(self.reader());
+        decode_export(rows, export_row)
     }
 
     async fn entries_unlike_their_transfer(&self, limit: u32) -> Result<Vec<i64>, StoreError> {
@@ -78,20 +76,18 @@ impl FinanceStore for SqliteStore {
 }
 
 /// Decodes one export row.
-fn export_row(r: &SqliteRow) -> Result<ExportRow, StoreError> {
+fn export_row(r: &SqliteRow, names: &mut Interner) -> Result<ExportRow, StoreError> {
     Ok(ExportRow {
         seq: r.try_get("seq")?,
         created_at: time(r, "created_at")?,
         transfer_id: uuid(r, "transfer_id")?,
-        account: AccountRef {
-            owner_id: uuid(r, "owner_id")?,
-            asset: r.try_get("asset")?,
-            purpose: r.try_get("purpose")?,
-        },
+        owner_id: uuid(r, "owner_id")?,
+        asset: names.get(r.try_get("asset")?),
+        purpose: names.get(r.try_get("purpose")?),
         debit: decimal(r, "debit")?,
         credit: decimal(r, "credit")?,
         balance_after: decimal(r, "balance_after")?,
-        kind: r.try_get("kind")?,
+        kind: names.get(r.try_get("kind")?),
         order_id: opt_uuid(r, "order_id")?,
         contract_id: opt_uuid(r, "contract_id")?,
         withdrawal_id: opt_uuid(r, "withdrawal_id")?,
