@@ -1,5 +1,7 @@
 //! What the HTTP layer asks of a market's sequencer, and what it answers.
 
+use std::sync::Arc;
+
 use rust_decimal::Decimal;
 use tokio::sync::oneshot;
 use uuid::Uuid;
@@ -159,8 +161,16 @@ pub struct IdempotencyRequest {
 /// Renders the answer body of an accepted order, stored with it for replays.
 pub type RenderFn = Box<dyn FnOnce(&OrderOutcome) -> String + Send + Sync>;
 
-/// A command for a sequencer.
-pub enum Command {
+/// A command for a sequencer, addressed to one of its markets.
+pub struct Command {
+    /// The market (one the sequencer runs).
+    pub market: Arc<str>,
+    /// What to do there.
+    pub action: Action,
+}
+
+/// What a command asks of a market.
+pub enum Action {
     /// Place an order.
     Place {
         /// The order.

@@ -22,7 +22,7 @@ use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use hashmarket_contracts::ContractStatus;
-use hashmarket_store::market::{ContractRow, OrderRow, OPERATOR_ID};
+use hashmarket_store::market::{AccountRef, ContractRow, OrderRow, OPERATOR_ID};
 use hashmarket_store::{Store, StoreError};
 
 use crate::batch::{account, Batch, Refs};
@@ -190,17 +190,13 @@ impl Execution {
         })
     }
 
-    /// Locks, in one round trip, the accounts of every buyer among `orders`.
-    pub async fn prelock<'a>(
-        &self,
-        batch: &mut Batch,
-        orders: impl Iterator<Item = &'a NewOrder>,
-    ) -> Result<(), StoreError> {
-        let accounts: Vec<_> = orders
-            .filter(|o| o.side == Side::Buy)
-            .flat_map(|o| self.buyer_accounts(o.user_id))
-            .collect();
-        batch.lock(&accounts).await
+    /// The accounts placing `order` will lock (a buyer's), for the sequencer to
+    /// lock every order's in one round trip before the batch runs.
+    pub fn accounts_to_prelock(&self, order: &NewOrder) -> Vec<AccountRef> {
+        match order.side {
+            Side::Buy => self.buyer_accounts(order.user_id).to_vec(),
+            Side::Sell => Vec::new(),
+        }
     }
 
     /// Checks the buyer can hold the worst case; writes nothing.
@@ -252,7 +248,7 @@ impl Execution {
         Ok(Ok(()))
     }
 
-    fn buyer_accounts(&self, user_id: Uuid) -> [hashmarket_store::market::AccountRef; 4] {
+    fn buyer_accounts(&self, user_id: Uuid) -> [AccountRef; 4] {
         let asset = &self.terms.asset;
         [
             account(user_id, asset, Purpose::Available),

@@ -61,36 +61,39 @@ impl Markets {
         Ok(markets)
     }
 
-    /// Starts a sequencer for every market whose lease is free; returns how many
-    /// markets remain owned by someone else.
+    /// Takes every market whose lease is free and starts one sequencer per asset for
+    /// them (see [`crate::sequencer`] for why by asset); returns how many markets
+    /// remain owned by someone else.
     async fn take_free_markets(
         &self,
         store: &Arc<dyn Store>,
         clock: &BusinessClock,
     ) -> Result<usize, StoreError> {
         let mut unowned = 0;
+        let mut taken: BTreeMap<&str, Vec<_>> = BTreeMap::new();
         for (id, terms) in self.terms.iter() {
             if self.owns(id) {
                 continue;
             }
-            let Some(lease) = store.try_lease_market(id).await? else {
-                unowned += 1;
-                continue;
-            };
+            match store.try_lease_market(id).await? {
+                Some(lease) => taken
+                    .entry(terms.asset.as_str())
+                    .or_default()
+                    .push((terms.clone(), lease)),
+                None => unowned += 1,
+            }
+        }
+        for (asset, markets) in taken {
             let started = std::time::Instant::now();
-            let sequencer = Sequencer::recover(
-                terms.clone(),
-                store.clone(),
-                clock.clone(),
-                self.notices.clone(),
-                lease,
-            )
-            .await?;
-            tracing::info!(market = %id, elapsed_ms = started.elapsed().as_millis() as u64, "book rebuilt; sequencer started");
+            let sequencer =
+                Sequencer::recover(markets, store.clone(), clock.clone(), self.notices.clone())
+                    .await?;
+            let handles = sequencer.spawn();
+            tracing::info!(%asset, markets = handles.len(), elapsed_ms = started.elapsed().as_millis() as u64, "books rebuilt; sequencer started");
             self.sequencers
                 .write()
                 .unwrap_or_else(|e| e.into_inner())
-                .insert(id.clone(), sequencer.spawn());
+                .extend(handles);
         }
         Ok(unowned)
     }

@@ -1,14 +1,19 @@
-//! A market's sequencer: the single task that owns the market's order book.
+//! A sequencer: the single task that owns the order books of a group of markets —
+//! the markets this node runs that settle in the same asset.
 //!
-//! It takes commands in batches (whatever is queued, up to [`MAX_BATCH`]), runs each
-//! through the book in arrival order, and writes the whole batch in one
-//! transaction before answering anyone (group commit). One writer per market means
-//! no races on the book; many markets run in parallel. If a batch cannot be
-//! committed, nothing of it happened: the book is rebuilt from the database and
-//! every command of the batch is answered `Unavailable` (clients retry with the same
+//! It takes commands in batches (whatever is queued, up to [`MAX_BATCH`], for any of
+//! its markets), runs each through its market's book in arrival order, and writes
+//! the whole batch in one transaction before answering anyone (group commit). One
+//! writer per book means no races on a book. Why group by asset: a buyer's accounts
+//! are per asset, and every buy locks them until its transaction commits; separate
+//! tasks for markets of one asset would queue behind each other's commits on those
+//! row locks (one fsync each), while one task commits them together (one fsync for
+//! all). Groups of different assets run in parallel. If a batch cannot be committed,
+//! nothing of it happened: the group's books are rebuilt from the database and every
+//! command of the batch is answered `Unavailable` (clients retry with the same
 //! idempotency key).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
@@ -23,15 +28,22 @@ use hashmarket_store::{MarketLease, Store, StoreError};
 use crate::batch::Batch;
 use crate::book::Depth;
 use crate::clock::BusinessClock;
-use crate::command::{Command, IdempotencyRequest, NewOrder, OrderError, OrderOutcome, RenderFn};
+use crate::command::{
+    Action, Command, IdempotencyRequest, NewOrder, OrderError, OrderOutcome, RenderFn,
+};
 use crate::execution::Execution;
 use crate::notices::Notices;
 use crate::spec::MarketTerms;
 
 /// Most commands written in one transaction.
 pub const MAX_BATCH: usize = 256;
-/// Most commands queued for a market before callers wait (back-pressure).
+/// Most commands queued for a sequencer before callers wait (back-pressure).
 pub const QUEUE_DEPTH: usize = 4096;
+
+/// Metric: commands per committed batch (a summary).
+pub const BATCH_COMMANDS: &str = "hashmarket_sequencer_batch_commands";
+/// Metric: seconds from a batch's start to its commit (a summary).
+pub const BATCH_SECONDS: &str = "hashmarket_sequencer_batch_seconds";
 
 /// What an earlier record of an Idempotency-Key means for a new request.
 fn replay_error(claim: IdempotencyClaim) -> OrderError {
@@ -48,9 +60,10 @@ type Reply = (
     Result<OrderOutcome, OrderError>,
 );
 
-/// How the HTTP layer talks to a market's sequencer.
+/// How the HTTP layer talks to one market of a sequencer.
 #[derive(Clone)]
 pub struct SequencerHandle {
+    market: Arc<str>,
     tx: mpsc::Sender<Command>,
 }
 
@@ -64,7 +77,7 @@ impl SequencerHandle {
     ) -> Result<OrderOutcome, OrderError> {
         let (reply, answer) = oneshot::channel();
         self.send(
-            Command::Place {
+            Action::Place {
                 order,
                 idempotency,
                 reply,
@@ -78,7 +91,7 @@ impl SequencerHandle {
     pub async fn cancel(&self, order_id: Uuid, user_id: Uuid) -> Result<OrderOutcome, OrderError> {
         let (reply, answer) = oneshot::channel();
         self.send(
-            Command::Cancel {
+            Action::Cancel {
                 order_id,
                 user_id,
                 reply,
@@ -92,7 +105,7 @@ impl SequencerHandle {
     pub async fn depth(&self, levels: usize) -> Result<Depth, OrderError> {
         let (reply, answer) = oneshot::channel();
         self.tx
-            .send(Command::Depth { levels, reply })
+            .send(self.command(Action::Depth { levels, reply }))
             .await
             .map_err(|_| OrderError::Unavailable("the market is stopping".into()))?;
         answer
@@ -100,13 +113,20 @@ impl SequencerHandle {
             .map_err(|_| OrderError::Unavailable("the market is stopping".into()))
     }
 
+    fn command(&self, action: Action) -> Command {
+        Command {
+            market: self.market.clone(),
+            action,
+        }
+    }
+
     async fn send(
         &self,
-        command: Command,
+        action: Action,
         answer: oneshot::Receiver<Result<OrderOutcome, OrderError>>,
     ) -> Result<OrderOutcome, OrderError> {
         self.tx
-            .send(command)
+            .send(self.command(action))
             .await
             .map_err(|_| OrderError::Unavailable("the market is stopping".into()))?;
         answer
@@ -115,42 +135,76 @@ impl SequencerHandle {
     }
 }
 
-/// The sequencer's state: the book and the resting orders' rows.
-pub struct Sequencer {
+/// One market of a sequencer: its terms, its book and resting orders' rows, and
+/// the lease that makes this process its only writer.
+struct MarketBook {
     terms: Arc<MarketTerms>,
-    store: Arc<dyn Store>,
-    clock: BusinessClock,
-    notices: Notices,
     state: Execution,
     /// Held for as long as the sequencer runs: this process owns the market.
     _lease: MarketLease,
 }
 
+/// The sequencer's state: the books of its markets.
+pub struct Sequencer {
+    store: Arc<dyn Store>,
+    clock: BusinessClock,
+    notices: Notices,
+    books: BTreeMap<Arc<str>, MarketBook>,
+}
+
 impl Sequencer {
-    /// Rebuilds the market's book from the open orders in the database.
+    /// Rebuilds each market's book from the open orders in the database; the
+    /// markets are ones this process holds the leases of.
     pub async fn recover(
-        terms: Arc<MarketTerms>,
+        markets: Vec<(Arc<MarketTerms>, MarketLease)>,
         store: Arc<dyn Store>,
         clock: BusinessClock,
         notices: Notices,
-        lease: MarketLease,
     ) -> Result<Sequencer, StoreError> {
-        let state = Execution::recover(terms.clone(), &*store).await?;
+        let mut books = BTreeMap::new();
+        for (terms, lease) in markets {
+            let state = Execution::recover(terms.clone(), &*store).await?;
+            let book = MarketBook {
+                terms: terms.clone(),
+                state,
+                _lease: lease,
+            };
+            books.insert(Arc::from(terms.id.as_str()), book);
+        }
         Ok(Sequencer {
-            terms,
             store,
             clock,
             notices,
-            state,
-            _lease: lease,
+            books,
         })
     }
 
-    /// Starts the sequencer task; it ends when every handle is dropped.
-    pub fn spawn(self) -> SequencerHandle {
+    /// Starts the sequencer task and returns a handle per market; the task ends
+    /// when every handle is dropped.
+    pub fn spawn(self) -> Vec<(String, SequencerHandle)> {
         let (tx, rx) = mpsc::channel(QUEUE_DEPTH);
+        let handles = self
+            .books
+            .keys()
+            .map(|market| {
+                let handle = SequencerHandle {
+                    market: market.clone(),
+                    tx: tx.clone(),
+                };
+                (market.to_string(), handle)
+            })
+            .collect();
         tokio::spawn(self.run(rx));
-        SequencerHandle { tx }
+        handles
+    }
+
+    /// The markets, for logs.
+    fn names(&self) -> String {
+        self.books
+            .keys()
+            .map(|m| &**m)
+            .collect::<Vec<_>>()
+            .join(",")
     }
 
     async fn run(mut self, mut rx: mpsc::Receiver<Command>) {
@@ -163,15 +217,17 @@ impl Sequencer {
             // rebuilt from what is committed.
             let outcome = AssertUnwindSafe(self.process(batch)).catch_unwind().await;
             if outcome.is_err() {
-                tracing::error!(market = %self.terms.id, "a batch panicked; rebuilding the book from the database");
+                tracing::error!(markets = %self.names(), "a batch panicked; rebuilding the books from the database");
                 self.rebuild().await;
             }
         }
-        tracing::info!(market = %self.terms.id, "sequencer stopped");
+        tracing::info!(markets = %self.names(), "sequencer stopped");
     }
 
     /// Runs one batch and answers its commands.
     async fn process(&mut self, commands: Vec<Command>) {
+        let started = std::time::Instant::now();
+        let size = commands.len();
         let mut replies: Vec<Reply> = Vec::with_capacity(commands.len());
         let work = match self.store.begin().await {
             Ok(work) => work,
@@ -184,13 +240,18 @@ impl Sequencer {
         };
         let mut keys_in_batch = HashSet::new();
         let mut pending = commands.into_iter();
-        while let Some(command) = pending.next() {
-            let (result, idempotency, reply) = match command {
-                Command::Depth { levels, reply } => {
-                    let _ = reply.send(self.state.depth(levels));
+        while let Some(Command { market, action }) = pending.next() {
+            let Some(book) = self.books.get_mut(&market) else {
+                // Handles exist only for this task's markets; answered, never dropped.
+                refuse(action, OrderError::NotOwned);
+                continue;
+            };
+            let (result, idempotency, reply) = match action {
+                Action::Depth { levels, reply } => {
+                    let _ = reply.send(book.state.depth(levels));
                     continue;
                 }
-                Command::Place {
+                Action::Place {
                     order,
                     idempotency,
                     reply,
@@ -207,17 +268,17 @@ impl Sequencer {
                         }
                     }
                     (
-                        self.state.place(&mut batch, order).await,
+                        book.state.place(&mut batch, order).await,
                         idempotency,
                         reply,
                     )
                 }
-                Command::Cancel {
+                Action::Cancel {
                     order_id,
                     user_id,
                     reply,
                 } => (
-                    self.state
+                    book.state
                         .cancel(&mut batch, order_id, user_id, &*self.store)
                         .await,
                     None,
@@ -246,6 +307,8 @@ impl Sequencer {
         }
         match batch.commit().await {
             Ok(()) => {
+                metrics::histogram!(BATCH_COMMANDS).record(size as f64);
+                metrics::histogram!(BATCH_SECONDS).record(started.elapsed().as_secs_f64());
                 for (reply, result) in replies {
                     let _ = reply.send(result);
                 }
@@ -263,8 +326,8 @@ impl Sequencer {
     ) -> Result<HashMap<(String, String), IdempotencyClaim>, StoreError> {
         let wanted: Vec<(String, String, String)> = commands
             .iter()
-            .filter_map(|c| match c {
-                Command::Place {
+            .filter_map(|c| match &c.action {
+                Action::Place {
                     idempotency: Some((r, _)),
                     ..
                 } => Some((r.principal.clone(), r.key.clone(), r.fingerprint.clone())),
@@ -272,46 +335,63 @@ impl Sequencer {
             })
             .collect();
         let known = batch.find_idempotency(&wanted).await?;
-        let orders = commands.iter().filter_map(|c| match c {
-            Command::Place { order, .. } => Some(order),
-            _ => None,
-        });
-        self.state.prelock(batch, orders).await?;
+        let accounts: Vec<_> = commands
+            .iter()
+            .filter_map(|c| match (&c.action, self.books.get(&c.market)) {
+                (Action::Place { order, .. }, Some(book)) => {
+                    Some(book.state.accounts_to_prelock(order))
+                }
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        batch.lock(&accounts).await?;
         Ok(known
             .into_iter()
             .map(|(p, k, claim)| ((p, k), claim))
             .collect())
     }
 
-    /// The batch failed to commit: nothing of it happened. Rebuild the book from the
-    /// database and answer everyone `Unavailable`.
+    /// The batch failed to commit: nothing of it happened. Rebuild the books from
+    /// the database and answer everyone `Unavailable`.
     async fn fail(&mut self, rest: Vec<Command>, replies: Vec<Reply>, err: StoreError) {
-        tracing::error!(market = %self.terms.id, error = %err, "batch not committed; rebuilding the book");
+        tracing::error!(markets = %self.names(), error = %err, "batch not committed; rebuilding the books");
         let detail = format!("the batch was not committed: {err}");
         for (reply, _) in replies {
             let _ = reply.send(Err(OrderError::Unavailable(detail.clone())));
         }
-        for command in rest {
-            match command {
-                Command::Place { reply, .. } | Command::Cancel { reply, .. } => {
-                    let _ = reply.send(Err(OrderError::Unavailable(detail.clone())));
+        for Command { market, action } in rest {
+            match (action, self.books.get(&market)) {
+                (Action::Depth { levels, reply }, Some(book)) => {
+                    let _ = reply.send(book.state.depth(levels));
                 }
-                Command::Depth { levels, reply } => {
-                    let _ = reply.send(self.state.depth(levels));
-                }
+                (action, _) => refuse(action, OrderError::Unavailable(detail.clone())),
             }
         }
         self.rebuild().await;
     }
 
-    /// Replaces the in-memory book with the one the database holds.
+    /// Replaces the in-memory books with the ones the database holds.
     async fn rebuild(&mut self) {
-        match Execution::recover(self.terms.clone(), &*self.store).await {
-            Ok(state) => self.state = state,
-            Err(err) => {
-                tracing::error!(market = %self.terms.id, error = %err, "book rebuild failed")
+        for (market, book) in self.books.iter_mut() {
+            match Execution::recover(book.terms.clone(), &*self.store).await {
+                Ok(state) => book.state = state,
+                Err(err) => {
+                    tracing::error!(%market, error = %err, "book rebuild failed")
+                }
             }
         }
+    }
+}
+
+/// Answers a command that will not run: a place or cancel gets `error`; a depth
+/// request's reply is dropped (its caller sees the market unavailable).
+fn refuse(action: Action, error: OrderError) {
+    match action {
+        Action::Place { reply, .. } | Action::Cancel { reply, .. } => {
+            let _ = reply.send(Err(error));
+        }
+        Action::Depth { .. } => {}
     }
 }
 

@@ -1,6 +1,9 @@
 //! Orders (API.md "Orders"): placed through the market's sequencer, exactly once per
 //! Idempotency-Key, answered only after the batch holding them is committed.
 
+use std::sync::{Arc, OnceLock};
+
+use actix_web::http::header::ContentType;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
@@ -284,14 +287,28 @@ pub async fn place_order(
     // The sequencer checks the key inside the batch (a retry of a finished request
     // gets the stored answer from there); no read here, no commit of its own.
     let sequencer = state.markets.sequencer(&market).map_err(order_problem)?;
+    // The answer is rendered once, inside the batch, for the idempotency record;
+    // the response sends the same text.
+    let rendered = Arc::new(OnceLock::<String>::new());
     let render: RenderFn = {
         let state = state.clone();
+        let rendered = Arc::clone(&rendered);
         Box::new(move |outcome| {
-            serde_json::to_string(&outcome_view(&state, outcome)).unwrap_or_default()
+            let body = serde_json::to_string(&outcome_view(&state, outcome)).unwrap_or_default();
+            let _ = rendered.set(body.clone());
+            body
         })
     };
     match sequencer.place(order, Some((request, render))).await {
-        Ok(outcome) => Ok(HttpResponse::Created().json(outcome_view(&state, &outcome))),
+        // The batch has called (and dropped) the renderer: the text is ours to send.
+        Ok(outcome) => Ok(
+            match Arc::into_inner(rendered).and_then(OnceLock::into_inner) {
+                Some(body) => HttpResponse::Created()
+                    .content_type(ContentType::json())
+                    .body(body),
+                None => HttpResponse::Created().json(outcome_view(&state, &outcome)),
+            },
+        ),
         Err(OrderError::Replay { status, body }) => Ok(persistence::replay(status, body)),
         Err(err) => Err(order_problem(err)),
     }
