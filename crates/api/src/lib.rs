@@ -73,6 +73,7 @@ impl Application {
             catalog,
             markets,
             sessions,
+            recent_sessions: Default::default(),
             master_key,
             mailer,
             rate_limits,

@@ -11,7 +11,7 @@ use metrics_exporter_prometheus::PrometheusHandle;
 
 use hashmarket_market::Markets;
 
-use crate::auth::session::SessionKeys;
+use crate::auth::session::{RecentSessions, SessionKeys};
 use crate::catalog::ApiCatalog;
 use crate::config::ServerConfig;
 use crate::crypto::MasterKey;
@@ -32,6 +32,8 @@ pub struct AppState {
     pub markets: Markets,
     /// Signs and verifies access tokens.
     pub sessions: SessionKeys,
+    /// Bearer principals read in the last second.
+    pub recent_sessions: RecentSessions,
     /// Seals and opens API-key and TOTP secrets.
     pub master_key: MasterKey,
     /// Writes emails to the outbox and wakes the worker.

@@ -163,6 +163,7 @@ pub async fn verify_email(
         .await
         .map_err(store_error)?
         .ok_or_else(invalid)?;
+    state.recent_sessions.forget_all();
     Ok(HttpResponse::Ok().json(Verified {
         user_id,
         email_verified: true,
@@ -315,6 +316,7 @@ pub async fn logout(
         .revoke_session(principal.user_id, session_id, &event, Utc::now())
         .await
         .map_err(store_error)?;
+    state.recent_sessions.forget_all();
     Ok(HttpResponse::NoContent().finish())
 }
 
