@@ -11,6 +11,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use futures_util::stream::BoxStream;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
@@ -349,8 +350,9 @@ pub trait MarketStore: Send + Sync {
     async fn order(&self, id: Uuid) -> Result<Option<OrderRow>, StoreError>;
     /// A user's orders, newest first.
     async fn orders(&self, user_id: Uuid, query: &OrderQuery) -> Result<Vec<OrderRow>, StoreError>;
-    /// A market's resting orders in engine order (for rebuilding its book).
-    async fn open_orders(&self, market: &str) -> Result<Vec<OrderRow>, StoreError>;
+    /// A market's resting orders in engine order (for rebuilding its book), streamed
+    /// from one query: the book is rebuilt while the database is still sending.
+    fn open_orders<'a>(&'a self, market: &'a str) -> BoxStream<'a, Result<OrderRow, StoreError>>;
     /// The highest engine id a market has used (0 if none).
     async fn max_engine_id(&self, market: &str) -> Result<i64, StoreError>;
     /// One contract.

@@ -4,6 +4,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
+use futures_util::StreamExt;
 use hashmarket_store::market::*;
 use hashmarket_store::testing::TestDatabase;
 use hashmarket_store::{connect, Backend, ConnectOptions, Store};
@@ -224,7 +225,11 @@ async fn orders_upsert_and_rebuild_in_engine_order((store, _db): (Arc<dyn Store>
         .unwrap();
     work.commit().await.unwrap();
     assert_eq!(store.order(a.id).await.unwrap().unwrap(), filled);
-    let open = store.open_orders("sha256-30d").await.unwrap();
+    let open: Vec<OrderRow> = store
+        .open_orders("sha256-30d")
+        .map(Result::unwrap)
+        .collect()
+        .await;
     assert_eq!(open, vec![b.clone()]);
     assert_eq!(store.max_engine_id("sha256-30d").await.unwrap(), 2);
     assert_eq!(store.max_engine_id("scrypt-1d").await.unwrap(), 0);

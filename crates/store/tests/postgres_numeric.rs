@@ -33,6 +33,8 @@ async fn decodes_what_sqlx_decodes() {
         let raw = row.try_get_raw(0).expect("raw value");
         let bytes = raw.as_bytes().expect("binary value");
         let ours = numeric::decode(bytes).expect("decodes");
+        let typed: numeric::Amount = row.get(0);
+        assert_eq!(typed.0.to_string(), ours.to_string(), "as a column type");
         assert_eq!(ours, expected, "value {expected}");
         // sqlx drops the scale of a zero; PostgreSQL's own text is the reference.
         let text: String = row.get(1);

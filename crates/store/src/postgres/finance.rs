@@ -74,13 +74,9 @@ impl FinanceStore for PgStore {
     }
 }
 
-/// A NUMERIC column decoded by [`numeric::decode`]: sqlx's general NUMERIC → Decimal
-/// conversion was the largest cost of an export (three amounts per row).
-fn amount(r: &PgRow, index: usize, column: &'static str) -> Result<Decimal, StoreError> {
-    let corrupt = |detail: String| StoreError::Corrupt { column, detail };
-    let raw = r.try_get_raw(index)?;
-    let bytes = raw.as_bytes().map_err(|e| corrupt(e.to_string()))?;
-    numeric::decode(bytes).map_err(corrupt)
+/// A NUMERIC column through [`numeric::Amount`] (unchecked, as the row decoder below).
+fn amount(r: &PgRow, index: usize) -> Result<Decimal, StoreError> {
+    Ok(r.try_get_unchecked::<numeric::Amount, _>(index)?.0)
 }
 
 /// Decodes one export row by column position (the hot loop of a large export).
@@ -95,9 +91,9 @@ fn export_row(r: &PgRow, names: &mut Interner) -> Result<ExportRow, StoreError> 
         owner_id: r.try_get_unchecked(3)?,
         asset: names.get(r.try_get_unchecked(4)?),
         purpose: names.get(r.try_get_unchecked(5)?),
-        debit: amount(r, 6, "debit")?,
-        credit: amount(r, 7, "credit")?,
-        balance_after: amount(r, 8, "balance_after")?,
+        debit: amount(r, 6)?,
+        credit: amount(r, 7)?,
+        balance_after: amount(r, 8)?,
         chain_hash: r.try_get_unchecked(9)?,
         kind: names.get(r.try_get_unchecked(10)?),
         order_id: r.try_get_unchecked(11)?,

@@ -1,13 +1,19 @@
 //! PostgreSQL: the marketplace. Bulk writes use `UNNEST` so a batch costs a handful
 //! of statements however many orders it holds; locks are taken in key order.
 
+use std::sync::LazyLock;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+
+use futures_util::stream::BoxStream;
+use futures_util::StreamExt;
 use rust_decimal::Decimal;
 use sqlx::postgres::PgRow;
 use sqlx::{Postgres, Row, Transaction};
 use uuid::Uuid;
 
+use super::numeric::amount;
 use super::PgStore;
 use crate::market::*;
 use crate::StoreError;
@@ -28,7 +34,7 @@ fn order_from_row(row: &PgRow) -> Result<OrderRow, sqlx::Error> {
         user_id: row.try_get("user_id")?,
         market: row.try_get("market")?,
         side: row.try_get("side")?,
-        price: row.try_get("price")?,
+        price: amount(row, "price")?,
         hash_rate_hs: row.try_get("hash_rate_hs")?,
         filled_hs: row.try_get("filled_hs")?,
         status: row.try_get("status")?,
@@ -36,7 +42,7 @@ fn order_from_row(row: &PgRow) -> Result<OrderRow, sqlx::Error> {
         post_only: row.try_get("post_only")?,
         rig_id: row.try_get("rig_id")?,
         client_order_id: row.try_get("client_order_id")?,
-        hold_remaining: row.try_get("hold_remaining")?,
+        hold_remaining: amount(row, "hold_remaining")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
     })
@@ -52,17 +58,17 @@ pub(crate) fn contract_from_row(row: &PgRow) -> Result<ContractRow, sqlx::Error>
         buy_order_id: row.try_get("buy_order_id")?,
         sell_order_id: row.try_get("sell_order_id")?,
         hash_rate_hs: row.try_get("hash_rate_hs")?,
-        price: row.try_get("price")?,
-        cost: row.try_get("cost")?,
-        buyer_fee: row.try_get("buyer_fee")?,
+        price: amount(row, "price")?,
+        cost: amount(row, "cost")?,
+        buyer_fee: amount(row, "buyer_fee")?,
         asset: row.try_get("asset")?,
         tenor_days: row.try_get("tenor_days")?,
         starts_at: row.try_get("starts_at")?,
         ends_at: row.try_get("ends_at")?,
         status: row.try_get("status")?,
-        released_to_seller: row.try_get("released_to_seller")?,
-        refunded_to_buyer: row.try_get("refunded_to_buyer")?,
-        mining_revenue: row.try_get("mining_revenue")?,
+        released_to_seller: amount(row, "released_to_seller")?,
+        refunded_to_buyer: amount(row, "refunded_to_buyer")?,
+        mining_revenue: amount(row, "mining_revenue")?,
         created_at: row.try_get("created_at")?,
     })
 }
@@ -339,18 +345,18 @@ impl MarketStore for PgStore {
             .map_err(Into::into)
     }
 
-    async fn open_orders(&self, market: &str) -> Result<Vec<OrderRow>, StoreError> {
-        let rows = sqlx::query(&format!(
-            "SELECT {ORDER_COLUMNS} FROM orders WHERE market = $1 AND status IN ('open', 'partially_filled') \
-             ORDER BY engine_id"
-        ))
-        .bind(market)
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter()
-            .map(order_from_row)
-            .collect::<Result<_, _>>()
-            .map_err(Into::into)
+    fn open_orders<'a>(&'a self, market: &'a str) -> BoxStream<'a, Result<OrderRow, StoreError>> {
+        static SQL: LazyLock<String> = LazyLock::new(|| {
+            format!(
+                "SELECT {ORDER_COLUMNS} FROM orders WHERE market = $1 \
+                 AND status IN ('open', 'partially_filled') ORDER BY engine_id"
+            )
+        });
+        sqlx::query(&SQL)
+            .bind(market)
+            .fetch(self.pool())
+            .map(|row| Ok(order_from_row(&row?)?))
+            .boxed()
     }
 
     async fn max_engine_id(&self, market: &str) -> Result<i64, StoreError> {

@@ -11,6 +11,9 @@
 //! power-of-ten scaling) is its own function, tested against sqlx's decoder.
 
 use rust_decimal::Decimal;
+use sqlx::error::BoxDynError;
+use sqlx::postgres::{PgRow, PgTypeInfo, PgValueFormat, PgValueRef};
+use sqlx::{Postgres, Row};
 
 const POSITIVE: u16 = 0x0000;
 const NEGATIVE: u16 = 0x4000;
@@ -83,6 +86,36 @@ pub fn decode(bytes: &[u8]) -> Result<Decimal, String> {
         mantissa
     };
     Decimal::try_from_i128_with_scale(signed, dscale).map_err(|_| overflow())
+}
+
+/// A NUMERIC column read through [`decode`]: `row.try_get::<Amount, _>(column)`
+/// instead of `Decimal`, on the paths that read many rows (exports, book recovery,
+/// accrual pages).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Amount(pub Decimal);
+
+impl sqlx::Type<Postgres> for Amount {
+    fn type_info() -> PgTypeInfo {
+        <Decimal as sqlx::Type<Postgres>>::type_info()
+    }
+
+    fn compatible(ty: &PgTypeInfo) -> bool {
+        <Decimal as sqlx::Type<Postgres>>::compatible(ty)
+    }
+}
+
+impl<'r> sqlx::Decode<'r, Postgres> for Amount {
+    fn decode(value: PgValueRef<'r>) -> Result<Self, BoxDynError> {
+        match value.format() {
+            PgValueFormat::Binary => Ok(Amount(decode(value.as_bytes()?)?)),
+            PgValueFormat::Text => Ok(Amount(value.as_str()?.parse()?)),
+        }
+    }
+}
+
+/// The NUMERIC `column` of `row` as a [`Decimal`], through [`decode`].
+pub(crate) fn amount(row: &PgRow, column: &str) -> Result<Decimal, sqlx::Error> {
+    Ok(row.try_get::<Amount, _>(column)?.0)
 }
 
 #[cfg(test)]

@@ -2,8 +2,12 @@
 //! so a unit of work is alone by construction and locking is just reading;
 //! statements are prepared once and cached by sqlx, so per-row inserts are cheap.
 
+use std::sync::LazyLock;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use futures_util::stream::BoxStream;
+use futures_util::StreamExt;
 use rust_decimal::Decimal;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, Sqlite, Transaction};
@@ -331,15 +335,18 @@ impl MarketStore for SqliteStore {
         all(&rows, order_from_row)
     }
 
-    async fn open_orders(&self, market: &str) -> Result<Vec<OrderRow>, StoreError> {
-        let rows = sqlx::query(&format!(
-            "SELECT {ORDER_COLUMNS} FROM orders WHERE market = ?1 AND status IN ('open', 'partially_filled') \
-             ORDER BY engine_id"
-        ))
-        .bind(market)
-        .fetch_all(self.reader())
-        .await?;
-        all(&rows, order_from_row)
+    fn open_orders<'a>(&'a self, market: &'a str) -> BoxStream<'a, Result<OrderRow, StoreError>> {
+        static SQL: LazyLock<String> = LazyLock::new(|| {
+            format!(
+                "SELECT {ORDER_COLUMNS} FROM orders WHERE market = ?1 \
+                 AND status IN ('open', 'partially_filled') ORDER BY engine_id"
+            )
+        });
+        sqlx::query(&SQL)
+            .bind(market)
+            .fetch(self.reader())
+            .map(|row| order_from_row(&row?))
+            .boxed()
     }
 
     async fn max_engine_id(&self, market: &str) -> Result<i64, StoreError> {
