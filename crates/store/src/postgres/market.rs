@@ -132,6 +132,22 @@ fn classify_row(fingerprint: &str, row: &PgRow) -> Result<IdempotencyClaim, Stor
 }
 
 /// Splits account refs into the three parallel arrays `UNNEST` takes.
+/// Balances of locked account rows (owner_id, asset, purpose, balance), by account.
+fn balances_by_account(
+    rows: &[PgRow],
+) -> Result<std::collections::HashMap<AccountRef, Decimal>, StoreError> {
+    let mut found = std::collections::HashMap::with_capacity(rows.len());
+    for row in rows {
+        let key = AccountRef {
+            owner_id: row.try_get("owner_id")?,
+            asset: row.try_get("asset")?,
+            purpose: row.try_get("purpose")?,
+        };
+        found.insert(key, amount(row, "balance")?);
+    }
+    Ok(found)
+}
+
 fn account_arrays(accounts: &[AccountRef]) -> (Vec<Uuid>, Vec<String>, Vec<String>) {
     (
         accounts.iter().map(|a| a.owner_id).collect(),
@@ -482,6 +498,28 @@ struct PgWork {
 impl UnitOfWork for PgWork {
     async fn lock_accounts(&mut self, accounts: &[AccountRef]) -> Result<Vec<Decimal>, StoreError> {
         let (owners, assets, purposes) = account_arrays(accounts);
+        // One round trip for the usual case: create the missing accounts and lock
+        // the existing ones in key order. A row another transaction created after
+        // this statement's snapshot is neither created here nor seen; then the
+        // two-statement path below (a fresh snapshot each) finds and locks it.
+        let rows = sqlx::query(
+            "WITH k AS (SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::text[]) AS k(owner_id, asset, purpose)), \
+             created AS (INSERT INTO accounts (owner_id, asset, purpose) SELECT * FROM k ORDER BY 1, 2, 3 \
+               ON CONFLICT DO NOTHING RETURNING owner_id, asset, purpose, balance), \
+             locked AS (SELECT a.owner_id, a.asset, a.purpose, a.balance FROM accounts a JOIN k \
+               ON a.owner_id = k.owner_id AND a.asset = k.asset AND a.purpose = k.purpose \
+               ORDER BY a.owner_id, a.asset, a.purpose FOR UPDATE OF a) \
+             SELECT * FROM locked UNION ALL SELECT * FROM created",
+        )
+        .bind(&owners)
+        .bind(&assets)
+        .bind(&purposes)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        let found = balances_by_account(&rows)?;
+        if accounts.iter().all(|a| found.contains_key(a)) {
+            return Ok(accounts.iter().map(|a| found[a]).collect());
+        }
         sqlx::query(
             "INSERT INTO accounts (owner_id, asset, purpose) \
              SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::text[]) ORDER BY 1, 2, 3 ON CONFLICT DO NOTHING",
@@ -502,15 +540,7 @@ impl UnitOfWork for PgWork {
         .bind(&purposes)
         .fetch_all(&mut *self.tx)
         .await?;
-        let mut found = std::collections::HashMap::with_capacity(rows.len());
-        for row in &rows {
-            let key = AccountRef {
-                owner_id: row.try_get("owner_id")?,
-                asset: row.try_get("asset")?,
-                purpose: row.try_get("purpose")?,
-            };
-            found.insert(key, row.try_get::<Decimal, _>("balance")?);
-        }
+        let found = balances_by_account(&rows)?;
         accounts
             .iter()
             .map(|a| {
