@@ -14,12 +14,14 @@ use std::sync::Arc;
 
 use actix_web::web::Bytes;
 use chrono::{DateTime, Datelike, Timelike, Utc};
+use futures_util::stream::BoxStream;
 use futures_util::{Stream, StreamExt};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
+use hashmarket_store::batches::{read_in_batches, BatchLimits};
 use hashmarket_store::finance::{ExportFilter, ExportRow};
 use hashmarket_store::market::AccountRef;
 use hashmarket_store::{Store, StoreError};
@@ -253,8 +255,8 @@ pub struct ExportChunk {
 }
 
 /// A ledger export, running: a task reads the journal from the database and
-/// decodes it into batches of [`EXPORT_BATCH_ROWS`] entries; the reader formats
-/// each batch into one chunk. At most [`EXPORT_BATCHES_IN_FLIGHT`] batches wait,
+/// decodes it into batches ([`EXPORT_BATCHES`]); the reader formats each batch
+/// into one chunk. Only a few batches wait,
 /// so memory stays constant however many rows, and on a multi-threaded runtime
 /// (the CLI) decoding and formatting run on two cores. Dropping it stops the task.
 pub struct LedgerExport {
@@ -262,13 +264,22 @@ pub struct LedgerExport {
     catalog: ApiCatalog,
     format: ExportFormat,
     header_sent: bool,
+    /// The last entry written: an export is in journal order.
+    last_seq: i64,
 }
 
-/// Entries decoded per batch.
-pub const EXPORT_BATCH_ROWS: usize = 1024;
+/// Entries decoded per batch, and batches decoded ahead of the formatter.
+pub const EXPORT_BATCHES: BatchLimits = BatchLimits {
+    rows: 1024,
+    in_flight: 4,
+};
 
-/// Batches decoded ahead of the formatter.
-pub const EXPORT_BATCHES_IN_FLIGHT: usize = 4;
+/// The entries a filter selects (what [`read_in_batches`] runs).
+fn export_entries(
+    source: &(Arc<dyn Store>, ExportFilter),
+) -> BoxStream<'_, Result<ExportRow, StoreError>> {
+    source.0.export_stream(&source.1)
+}
 
 impl LedgerExport {
     /// Starts exporting the entries `filter` selects.
@@ -278,39 +289,12 @@ impl LedgerExport {
         filter: ExportFilter,
         format: ExportFormat,
     ) -> Self {
-        let (tx, batches) = mpsc::channel(EXPORT_BATCHES_IN_FLIGHT);
-        tokio::spawn(async move {
-            let mut entries = store.export_stream(&filter);
-            let mut batch = Vec::with_capacity(EXPORT_BATCH_ROWS);
-            let mut last_seq = 0;
-            while let Some(row) = entries.next().await {
-                let row = match row {
-                    Ok(row) => row,
-                    Err(err) => {
-                        tracing::error!(error = %err, "ledger export failed part way");
-                        let _ = tx.send(Err(err)).await;
-                        return;
-                    }
-                };
-                assert!(row.seq > last_seq, "an export is in journal order");
-                last_seq = row.seq;
-                batch.push(row);
-                if batch.len() == EXPORT_BATCH_ROWS {
-                    let full = std::mem::replace(&mut batch, Vec::with_capacity(EXPORT_BATCH_ROWS));
-                    if tx.send(Ok(full)).await.is_err() {
-                        return; // the reader went away
-                    }
-                }
-            }
-            if !batch.is_empty() {
-                let _ = tx.send(Ok(batch)).await;
-            }
-        });
         LedgerExport {
-            batches,
+            batches: read_in_batches((store, filter), export_entries, EXPORT_BATCHES),
             catalog,
             format,
             header_sent: false,
+            last_seq: 0,
         }
     }
 
@@ -324,11 +308,16 @@ impl LedgerExport {
                 push_record(&mut text, EXPORT_COLUMNS);
             }
         }
-        let Some(batch) = self.batches.recv().await.transpose()? else {
+        let batch = self.batches.recv().await.transpose().inspect_err(|err| {
+            tracing::error!(error = %err, "ledger export failed part way");
+        })?;
+        let Some(batch) = batch else {
             return Ok((!text.is_empty()).then_some(ExportChunk { text, rows: 0 }));
         };
         text.reserve(batch.len() * 320);
         for row in &batch {
+            assert!(row.seq > self.last_seq, "an export is in journal order");
+            self.last_seq = row.seq;
             push_row(&mut text, self.format, &self.catalog, row);
         }
         Ok(Some(ExportChunk {

@@ -17,13 +17,13 @@
 use std::sync::Arc;
 
 use chrono::Duration;
-use futures_util::StreamExt;
+use futures_util::stream::BoxStream;
 use rust_decimal::Decimal;
 use rustc_hash::FxHashMap;
-use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use hashmarket_contracts::ContractStatus;
+use hashmarket_store::batches::{read_in_batches, BatchLimits};
 use hashmarket_store::market::{AccountRef, ContractRow, OrderRow, OPERATOR_ID};
 use hashmarket_store::{Store, StoreError};
 
@@ -44,42 +44,16 @@ pub struct Execution {
     events: Vec<BookEvent>,
 }
 
-/// Open orders decoded per batch during recovery.
-const RECOVERY_BATCH_ROWS: usize = 4096;
-/// Batches decoded ahead of the book being rebuilt.
-const RECOVERY_BATCHES_IN_FLIGHT: usize = 4;
+/// Recovery reads open orders on a task of its own, in batches: decoding the rows
+/// (one core) overlaps rebuilding the book (another).
+const RECOVERY_BATCHES: BatchLimits = BatchLimits {
+    rows: 4096,
+    in_flight: 4,
+};
 
-/// Reads a market's open orders, in engine order, on a task of its own and hands
-/// them over in batches: decoding the rows (one core) overlaps rebuilding the book
-/// (another). Dropping the receiver stops the task.
-fn read_open_orders(
-    store: Arc<dyn Store>,
-    market: String,
-) -> mpsc::Receiver<Result<Vec<OrderRow>, StoreError>> {
-    let (tx, rx) = mpsc::channel(RECOVERY_BATCHES_IN_FLIGHT);
-    tokio::spawn(async move {
-        let mut rows = store.open_orders(&market);
-        let mut batch = Vec::with_capacity(RECOVERY_BATCH_ROWS);
-        while let Some(row) = rows.next().await {
-            match row {
-                Ok(row) => batch.push(row),
-                Err(err) => {
-                    let _ = tx.send(Err(err)).await;
-                    return;
-                }
-            }
-            if batch.len() == RECOVERY_BATCH_ROWS {
-                let full = std::mem::replace(&mut batch, Vec::with_capacity(RECOVERY_BATCH_ROWS));
-                if tx.send(Ok(full)).await.is_err() {
-                    return;
-                }
-            }
-        }
-        if !batch.is_empty() {
-            let _ = tx.send(Ok(batch)).await;
-        }
-    });
-    rx
+/// A market's open orders, in engine order (what [`read_in_batches`] runs).
+fn open_orders(source: &(Arc<dyn Store>, String)) -> BoxStream<'_, Result<OrderRow, StoreError>> {
+    source.0.open_orders(&source.1)
 }
 
 impl Execution {
@@ -98,7 +72,8 @@ impl Execution {
             events: Vec::new(),
             terms,
         };
-        let mut batches = read_open_orders(store.clone(), state.terms.id.clone());
+        let source = (store.clone(), state.terms.id.clone());
+        let mut batches = read_in_batches(source, open_orders, RECOVERY_BATCHES);
         while let Some(batch) = batches.recv().await {
             for row in batch? {
                 state.restore(row);

@@ -15,6 +15,7 @@
 #![deny(missing_docs)]
 
 pub mod access;
+pub mod batches;
 pub mod chain;
 mod error;
 pub mod finance;

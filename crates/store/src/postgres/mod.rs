@@ -5,6 +5,7 @@ mod access;
 mod chain;
 mod finance;
 mod identity;
+mod journal;
 mod market;
 pub mod numeric;
 mod payouts;

@@ -12,6 +12,7 @@ mod chain;
 mod codec;
 mod finance;
 mod identity;
+mod journal;
 mod market;
 mod payouts;
 mod settings;
