@@ -128,6 +128,14 @@ pub fn smtp_config() -> MailConfig {
     }
 }
 
+/// The test server ([`test_config`]) sending its email to the SMTP sink.
+pub fn smtp_server_config() -> ServerConfig {
+    ServerConfig {
+        mail: smtp_config(),
+        ..test_config()
+    }
+}
+
 /// The directory the SMTP sink writes received messages into (one `.eml` each).
 pub fn smtp_maildir() -> std::path::PathBuf {
     std::env::var("HASHMARKET_TEST_MAILDIR")
@@ -153,6 +161,28 @@ pub async fn wait_for_mail(recipient: &str, subject_part: &str) -> String {
         "no email to {recipient} about {subject_part:?} arrived in {}",
         dir.display()
     );
+}
+
+/// The 64-hex-digit token on a line of its own in an email's text part (email
+/// verification, withdrawal confirmation).
+pub fn token_in(message: &str) -> String {
+    message
+        .lines()
+        .map(str::trim)
+        .find(|l| l.len() == 64 && l.bytes().all(|b| b.is_ascii_hexdigit()))
+        .expect("a token line in the email")
+        .to_string()
+}
+
+/// The TOTP code an authenticator app shows at Unix time `at` for the base32
+/// `secret_base32` (SHA-1, 6 digits, 30 s steps: what the server enrols).
+pub fn totp_code(secret_base32: &str, at: u64) -> String {
+    let secret = totp_rs::Secret::Encoded(secret_base32.to_string())
+        .to_bytes()
+        .unwrap();
+    totp_rs::TOTP::new(totp_rs::Algorithm::SHA1, 6, 1, 30, secret, None, "x".into())
+        .unwrap()
+        .generate(at)
 }
 
 /// Starts a server on a fresh database of the given backend.

@@ -1,0 +1,86 @@
+//! HM-7 §4: the ledger's hash chain names the first altered entry.
+
+use hashmarket_api::auth::Role;
+use hashmarket_store::Backend;
+
+use super::contracts;
+use crate::fixtures::user;
+use crate::helpers::TestApp;
+use crate::on_both_backends;
+
+/// Runs `postgres_sql` or `sqlite_sql`, by backend, on the app's database behind
+/// the server's back.
+async fn execute(app: &TestApp, postgres_sql: &str, sqlite_sql: &str) {
+    match app.store.backend() {
+        Backend::Postgres => {
+            let pool = sqlx::PgPool::connect(&app.db.url).await.unwrap();
+            sqlx::query(postgres_sql).execute(&pool).await.unwrap();
+            pool.close().await;
+        }
+        Backend::Sqlite => {
+            let pool = sqlx::SqlitePool::connect(&app.db.url).await.unwrap();
+            sqlx::query(sqlite_sql).execute(&pool).await.unwrap();
+            pool.close().await;
+        }
+    }
+}
+
+async fn an_altered_entry_breaks_the_chain_and_verify_names_it(app: TestApp) {
+    let operator = user(&app, Role::Operator, true).await;
+    let seller = user(&app, Role::User, true).await;
+    let buyer = user(&app, Role::User, true).await;
+    contracts(&app, &operator, &seller, &[&buyer], "10 TH/s").await;
+    let verify = || hashmarket_market::verify::verify(&*app.store);
+    assert!(verify().await.unwrap().is_empty());
+    let (head, entries) = app.store.chain_head().await.unwrap();
+    assert!(
+        entries >= 6,
+        "credit, hold, fill, fee, ... are chained: {entries}"
+    );
+    assert_ne!(head, hashmarket_store::chain::GENESIS);
+    // Change the third entry's balance_after behind the server's back.
+    let third = app.store.chained_entries(0, 3).await.unwrap()[2].seq;
+    execute(
+        &app,
+        &format!("UPDATE ledger_entries SET balance_after = balance_after + 1 WHERE seq = {third}"),
+        &format!("UPDATE ledger_entries SET balance_after = '999' WHERE seq = {third}"),
+    )
+    .await;
+    let violations = verify().await.unwrap();
+    assert_eq!(violations.len(), 1, "{violations:?}");
+    assert!(
+        violations[0]
+            .to_string()
+            .contains(&format!("ledger entry {third} breaks the hash chain")),
+        "{violations:?}"
+    );
+}
+
+/// The copy of a transfer's kind on its entries (what exports read) is checked
+/// against the transfer.
+async fn an_entry_whose_kind_was_changed_is_named(app: TestApp) {
+    let operator = user(&app, Role::Operator, true).await;
+    let buyer = user(&app, Role::User, true).await;
+    app.credit(&operator, &buyer, "1").await;
+    let first = app.store.chained_entries(0, 1).await.unwrap()[0].seq;
+    let sql = format!("UPDATE ledger_entries SET kind = 'refund' WHERE seq = {first}");
+    execute(&app, &sql, &sql).await;
+    let violations = hashmarket_market::verify::verify(&*app.store)
+        .await
+        .unwrap();
+    assert_eq!(
+        violations
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>(),
+        [format!(
+            "ledger entry {first}: its kind or links differ from its transfer's"
+        )]
+    );
+}
+
+on_both_backends!(
+    config = crate::payouts::config();
+    an_altered_entry_breaks_the_chain_and_verify_names_it,
+    an_entry_whose_kind_was_changed_is_named,
+);
