@@ -88,6 +88,15 @@ impl Interner {
     /// Distinct values kept; past it each new value is allocated on its own.
     const CAPACITY: usize = 64;
 
+    /// The shared copy of the UTF-8 text `bytes`: a value seen before is found
+    /// by its bytes, without validating them again.
+    pub(crate) fn get_utf8(&mut self, bytes: &[u8]) -> Result<Arc<str>, std::str::Utf8Error> {
+        if let Some(known) = self.seen.iter().find(|s| s.as_bytes() == bytes) {
+            return Ok(Arc::clone(known));
+        }
+        Ok(self.get(std::str::from_utf8(bytes)?))
+    }
+
     /// The shared copy of `value`.
     pub(crate) fn get(&mut self, value: &str) -> Arc<str> {
         if let Some(known) = self.seen.iter().find(|s| &***s == value) {
@@ -102,7 +111,7 @@ impl Interner {
 }
 
 /// Decodes a stream of database rows into export rows, one interner for the
-/// whole export (both backends' `export_stream`).
+/// whole export (SQLite's `export_stream`; PostgreSQL's reads binary COPY).
 pub(crate) fn decode_export<'a, R: Send + 'a>(
     rows: BoxStream<'a, Result<R, sqlx::Error>>,
     decode: fn(&R, &mut Interner) -> Result<ExportRow, StoreError>,

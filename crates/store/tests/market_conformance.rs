@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use futures_util::StreamExt;
+use hashmarket_store::finance::{ExportFilter, ExportRow};
 use hashmarket_store::market::*;
 use hashmarket_store::testing::TestDatabase;
 use hashmarket_store::{connect, Backend, ConnectOptions, Store};
@@ -405,6 +406,88 @@ async fn racing_claims_admit_exactly_one((store, _db): (Arc<dyn Store>, TestData
     assert_eq!(fresh, 1);
 }
 
+/// Exports through every filter, including string filters that would end a
+/// quoted literal early or cannot be stored at all: each selects exactly its
+/// entries, exact to the last digit and microsecond, and nothing else happens.
+async fn export_filters_select_exactly((store, _db): (Arc<dyn Store>, TestDatabase)) {
+    let (alice, bob) = (Uuid::now_v7(), Uuid::now_v7());
+    credit(&store, alice, dec("0.50000000")).await;
+    credit(&store, bob, dec("1.23456789")).await;
+    let export = |filter: ExportFilter| {
+        let store = store.clone();
+        async move {
+            let rows: Vec<ExportRow> = store
+                .export_stream(&filter)
+                .map(|row| row.unwrap())
+                .collect()
+                .await;
+            rows
+        }
+    };
+    let all = export(ExportFilter::default()).await;
+    assert_eq!(all.len(), 4);
+    assert!(all.windows(2).all(|w| w[0].seq < w[1].seq), "journal order");
+    let bobs = &all[3];
+    assert_eq!(
+        (bobs.owner_id, &*bobs.purpose, &*bobs.asset),
+        (bob, "available", "BTC")
+    );
+    assert_eq!(
+        (bobs.debit, bobs.credit),
+        (Decimal::ZERO, dec("1.23456789"))
+    );
+    assert_eq!(bobs.balance_after, dec("1.23456789"));
+    assert_eq!(bobs.created_at, at(0), "microseconds kept");
+    assert_eq!(&*bobs.kind, "credit");
+    assert_eq!(bobs.reference.as_deref(), Some("wire 42"));
+    assert_eq!(bobs.transfer_id, all[2].transfer_id);
+    assert!(bobs.chain_hash.is_some());
+    let seqs = |rows: Vec<ExportRow>| rows.iter().map(|r| r.seq).collect::<Vec<_>>();
+    let by = |f: fn(&mut ExportFilter)| {
+        let mut filter = ExportFilter::default();
+        f(&mut filter);
+        filter
+    };
+    let owner = ExportFilter {
+        owner: Some(alice),
+        ..ExportFilter::default()
+    };
+    assert_eq!(seqs(export(owner).await), vec![all[1].seq]);
+    let world = by(|f| f.purpose = Some("world".into()));
+    assert_eq!(seqs(export(world).await), vec![all[0].seq, all[2].seq]);
+    let btc = by(|f| f.asset = Some("BTC".into()));
+    assert_eq!(export(btc).await, all);
+    let from_start = by(|f| f.from = Some(at(0)));
+    assert_eq!(export(from_start).await.len(), 4, "from is inclusive");
+    let after = by(|f| f.from = Some(at(0) + Duration::microseconds(1)));
+    assert!(export(after).await.is_empty());
+    let before = by(|f| f.to = Some(at(0)));
+    assert!(export(before).await.is_empty(), "to is exclusive");
+    let hostile = [
+        "x'y\\z",
+        "'; DROP TABLE ledger_entries; --",
+        "BTC' OR 'a' = 'a",
+        "nul\0",
+    ];
+    for value in hostile {
+        let asset = ExportFilter {
+            asset: Some(value.into()),
+            ..ExportFilter::default()
+        };
+        assert!(export(asset).await.is_empty(), "asset {value:?}");
+        let purpose = ExportFilter {
+            purpose: Some(value.into()),
+            ..ExportFilter::default()
+        };
+        assert!(export(purpose).await.is_empty(), "purpose {value:?}");
+    }
+    assert_eq!(
+        export(ExportFilter::default()).await,
+        all,
+        "nothing changed"
+    );
+}
+
 conformance!(
     ledger_round_trip_keeps_exact_decimals,
     dropped_unit_of_work_rolls_back,
@@ -413,4 +496,5 @@ conformance!(
     contracts_list_by_role,
     idempotency_claims_follow_the_draft,
     racing_claims_admit_exactly_one,
+    export_filters_select_exactly,
 );

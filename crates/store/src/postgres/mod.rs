@@ -3,6 +3,7 @@
 
 mod access;
 mod chain;
+mod copy_binary;
 mod finance;
 mod identity;
 mod journal;
