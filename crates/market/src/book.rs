@@ -134,8 +134,17 @@ fn reason_text(reason: RejectReason) -> &'static str {
 impl Book {
     /// An empty book.
     pub fn new() -> Book {
+        Book::with_capacity(BookConfig::default().capacity_orders)
+    }
+
+    /// An empty book with room for `orders` resting orders (recovery knows how
+    /// many it will restore).
+    pub fn with_capacity(orders: usize) -> Book {
         Book {
-            engine: OrderBook::new(BookConfig::default()),
+            engine: OrderBook::new(BookConfig {
+                capacity_orders: orders,
+                ..BookConfig::default()
+            }),
             scratch: Vec::with_capacity(64),
         }
     }

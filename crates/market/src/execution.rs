@@ -51,6 +51,10 @@ const RECOVERY_BATCHES: BatchLimits = BatchLimits {
     in_flight: 4,
 };
 
+/// Recovery reserves room for at most this many orders up front (beyond it the
+/// maps grow as usual): a bound on what a wrong count could make us allocate.
+const MAX_RESERVED_ORDERS: usize = 10_000_000;
+
 /// A market's open orders, in engine order (what [`read_in_batches`] runs).
 fn open_orders(source: &(Arc<dyn Store>, String)) -> BoxStream<'_, Result<OrderRow, StoreError>> {
     source.0.open_orders(&source.1)
@@ -64,11 +68,19 @@ impl Execution {
         store: &Arc<dyn Store>,
     ) -> Result<Execution, StoreError> {
         let max_engine_id = store.max_engine_id(&terms.id).await?;
+        // Maps sized once for what will be restored: growing them order by order
+        // re-hashes (and moves) every row several times on the way to a million.
+        let open_count = store.open_order_count(&terms.id).await?;
+        let capacity = usize::try_from(open_count)
+            .unwrap_or(usize::MAX)
+            .min(MAX_RESERVED_ORDERS);
+        let mut owners = FxHashMap::default();
+        owners.reserve(capacity);
         let mut state = Execution {
-            book: Book::new(),
-            resting: Resting::default(),
+            book: Book::with_capacity(capacity),
+            resting: Resting::with_capacity(capacity),
             next_engine_id: u64::try_from(max_engine_id).unwrap_or(0) + 1,
-            owners: FxHashMap::default(),
+            owners,
             events: Vec::new(),
             terms,
         };

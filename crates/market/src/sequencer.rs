@@ -408,6 +408,14 @@ pub struct Resting {
 }
 
 impl Resting {
+    /// Room for `orders` resting orders.
+    pub fn with_capacity(orders: usize) -> Resting {
+        let mut resting = Resting::default();
+        resting.rows.reserve(orders);
+        resting.by_id.reserve(orders);
+        resting
+    }
+
     /// Keeps a resting order.
     pub fn insert(&mut self, engine_id: u64, row: OrderRow) {
         self.by_id.insert(row.id, engine_id);

@@ -355,6 +355,9 @@ pub trait MarketStore: Send + Sync {
     fn open_orders<'a>(&'a self, market: &'a str) -> BoxStream<'a, Result<OrderRow, StoreError>>;
     /// The highest engine id a market has used (0 if none).
     async fn max_engine_id(&self, market: &str) -> Result<i64, StoreError>;
+    /// How many orders of a market are open (what [`Self::open_orders`] will
+    /// stream), so recovery can size its maps once.
+    async fn open_order_count(&self, market: &str) -> Result<u64, StoreError>;
     /// One contract.
     async fn contract(&self, id: Uuid) -> Result<Option<ContractRow>, StoreError>;
     /// A user's contracts, newest first.

@@ -234,6 +234,8 @@ async fn orders_upsert_and_rebuild_in_engine_order((store, _db): (Arc<dyn Store>
     assert_eq!(open, vec![b.clone()]);
     assert_eq!(store.max_engine_id("sha256-30d").await.unwrap(), 2);
     assert_eq!(store.max_engine_id("scrypt-1d").await.unwrap(), 0);
+    assert_eq!(store.open_order_count("sha256-30d").await.unwrap(), 1);
+    assert_eq!(store.open_order_count("scrypt-1d").await.unwrap(), 0);
     let query = OrderQuery {
         limit: 10,
         ..OrderQuery::default()

@@ -26,8 +26,9 @@ use std::task::{ready, Context, Poll};
 
 use chrono::{DateTime, Utc};
 use futures_util::stream::{BoxStream, Stream};
-use futures_util::StreamExt;
+use futures_util::{StreamExt, TryStreamExt};
 use rust_decimal::Decimal;
+use sqlx::postgres::{PgPool, PgPoolCopyExt};
 use uuid::Uuid;
 
 use super::numeric;
@@ -154,6 +155,21 @@ impl<'a> Fields<'a> {
         names
             .get_utf8(value)
             .map_err(|err| corrupt(column, err.to_string()))
+    }
+
+    /// A `text`, as an owned string.
+    pub(crate) fn string(&mut self, column: &'static str) -> Result<String, StoreError> {
+        let value = self.required(column)?;
+        String::from_utf8(value.to_vec()).map_err(|err| corrupt(column, err.to_string()))
+    }
+
+    /// A `bool`.
+    pub(crate) fn bool(&mut self, column: &'static str) -> Result<bool, StoreError> {
+        match self.required(column)? {
+            [0] => Ok(false),
+            [1] => Ok(true),
+            other => Err(corrupt(column, format!("{other:?} is not a boolean"))),
+        }
     }
 
     /// A nullable `text`.
@@ -365,6 +381,28 @@ where
         }
         Poll::Ready(None)
     }
+}
+
+/// Runs `statement` (a `COPY (…) TO STDOUT (FORMAT binary)` of `columns`
+/// columns) on a connection of `pool` and streams its rows, each decoded by
+/// `decode`. The connection is held until the stream ends or is dropped.
+pub(crate) fn copy_out<T, D>(
+    pool: &PgPool,
+    statement: String,
+    columns: u16,
+    decode: D,
+) -> BoxStream<'static, Result<T, StoreError>>
+where
+    T: Send + 'static,
+    D: FnMut(&mut Fields<'_>) -> Result<T, StoreError> + Send + Unpin + 'static,
+{
+    let pool = pool.clone();
+    futures_util::stream::once(async move {
+        let chunks = pool.copy_out_raw(&statement).await?;
+        Ok::<_, StoreError>(tuples(chunks, columns, decode))
+    })
+    .try_flatten()
+    .boxed()
 }
 
 /// The rows of a binary COPY stream of `columns` columns, each decoded by

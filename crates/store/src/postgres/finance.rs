@@ -1,9 +1,8 @@
 use async_trait::async_trait;
 use chrono::{DateTime, SecondsFormat, Utc};
 use futures_util::stream::BoxStream;
-use futures_util::{StreamExt, TryStreamExt};
+use futures_util::StreamExt;
 use rust_decimal::Decimal;
-use sqlx::postgres::PgPoolCopyExt;
 use sqlx::Row;
 
 use super::copy_binary::{self, Fields};
@@ -21,16 +20,10 @@ impl FinanceStore for PgStore {
         let Some(statement) = export_statement(filter) else {
             return futures_util::stream::empty().boxed(); // a filter nothing can match
         };
-        let pool = self.pool().clone();
-        futures_util::stream::once(async move {
-            let chunks = pool.copy_out_raw(&statement).await?;
-            let mut names = Interner::default();
-            Ok::<_, StoreError>(copy_binary::tuples(chunks, EXPORT_COLUMNS, move |f| {
-                export_row(f, &mut names)
-            }))
+        let mut names = Interner::default();
+        copy_binary::copy_out(self.pool(), statement, EXPORT_COLUMNS, move |f| {
+            export_row(f, &mut names)
         })
-        .try_flatten()
-        .boxed()
     }
 
     async fn entries_unlike_their_transfer(&self, limit: u32) -> Result<Vec<i64>, StoreError> {

@@ -359,6 +359,17 @@ impl MarketStore for SqliteStore {
         Ok(max.unwrap_or(0))
     }
 
+    async fn open_order_count(&self, market: &str) -> Result<u64, StoreError> {
+        let count: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM orders WHERE market = ?1 \
+             AND status IN ('open', 'partially_filled')",
+        )
+        .bind(market)
+        .fetch_one(self.reader())
+        .await?;
+        Ok(u64::try_from(count).unwrap_or(0))
+    }
+
     async fn contract(&self, id: Uuid) -> Result<Option<ContractRow>, StoreError> {
         let row = sqlx::query(&format!(
             "SELECT {CONTRACT_COLUMNS} FROM contracts WHERE id = ?1"
