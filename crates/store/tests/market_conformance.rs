@@ -232,6 +232,11 @@ async fn orders_upsert_and_rebuild_in_engine_order((store, _db): (Arc<dyn Store>
         .collect()
         .await;
     assert_eq!(open, vec![b.clone()]);
+    // Market names that would end a quoted literal, or that no row can hold.
+    for market in ["sha256-30d' OR 'a' = 'a", "x\\", "nul\0"] {
+        let none: Vec<_> = store.open_orders(market).collect().await;
+        assert!(none.is_empty(), "market {market:?}");
+    }
     assert_eq!(store.max_engine_id("sha256-30d").await.unwrap(), 2);
     assert_eq!(store.max_engine_id("scrypt-1d").await.unwrap(), 0);
     assert_eq!(store.open_order_count("sha256-30d").await.unwrap(), 1);
