@@ -385,7 +385,10 @@ where
 
 /// Runs `statement` (a `COPY (…) TO STDOUT (FORMAT binary)` of `columns`
 /// columns) on a connection of `pool` and streams its rows, each decoded by
-/// `decode`. The connection is held until the stream ends or is dropped.
+/// `decode`. The connection is held until the stream ends or is dropped; dropping
+/// it early (a client gave up on an export) cancels the COPY on the server (see
+/// [`CancelOnDrop`]) instead of letting the connection read the rest to get back
+/// to a usable state.
 pub(crate) fn copy_out<T, D>(
     pool: &PgPool,
     statement: String,
@@ -396,13 +399,68 @@ where
     T: Send + 'static,
     D: FnMut(&mut Fields<'_>) -> Result<T, StoreError> + Send + Unpin + 'static,
 {
+    let guard = CancelOnDrop::new(pool);
+    let statement = format!("/* {} */ {statement}", guard.marker);
     let pool = pool.clone();
-    futures_util::stream::once(async move {
+    let rows = futures_util::stream::once(async move {
         let chunks = pool.copy_out_raw(&statement).await?;
         Ok::<_, StoreError>(tuples(chunks, columns, decode))
     })
-    .try_flatten()
-    .boxed()
+    .try_flatten();
+    // Polled only once every row has been read (or the stream has failed).
+    let ended = futures_util::stream::once(async move { guard.disarm() })
+        .filter_map(|()| std::future::ready(None::<Result<T, StoreError>>));
+    rows.chain(ended).boxed()
+}
+
+/// Cancels, when dropped armed, the running statement whose text holds `marker`:
+/// a COPY abandoned part way would otherwise go on — the pool, taking its
+/// connection back, reads and discards every remaining row (minutes of a
+/// 10,000,000-row export) before the connection is usable again.
+struct CancelOnDrop {
+    pool: PgPool,
+    /// A unique comment in the statement, so that its backend can be found.
+    marker: String,
+    armed: bool,
+}
+
+impl CancelOnDrop {
+    fn new(pool: &PgPool) -> CancelOnDrop {
+        CancelOnDrop {
+            pool: pool.clone(),
+            marker: format!("hashmarket-copy-{}", Uuid::now_v7()),
+            armed: true,
+        }
+    }
+
+    /// The COPY ended on its own: nothing to cancel.
+    fn disarm(mut self) {
+        self.armed = false;
+    }
+}
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return; // no runtime left (shutting down): the connection closes with it
+        };
+        if !self.armed {
+            return;
+        }
+        let (pool, pattern) = (self.pool.clone(), format!("%{}%", self.marker));
+        runtime.spawn(async move {
+            let cancelled = sqlx::query_scalar::<_, bool>(
+                "SELECT pg_cancel_backend(pid) FROM pg_stat_activity \
+                 WHERE pid <> pg_backend_pid() AND query LIKE $1",
+            )
+            .bind(&pattern)
+            .fetch_all(&pool)
+            .await;
+            if let Err(err) = cancelled {
+                tracing::warn!(error = %err, "could not cancel an abandoned COPY");
+            }
+        });
+    }
 }
 
 /// The rows of a binary COPY stream of `columns` columns, each decoded by
@@ -512,6 +570,56 @@ mod tests {
         let mut null = good;
         null[21..25].copy_from_slice(&(-1i32).to_be_bytes());
         assert!(read(null, 64).await.is_err());
+    }
+
+    /// A COPY whose reader goes away is stopped on the server at once. Without the
+    /// cancel this one would run for ~1,000 s: the pool, taking the connection
+    /// back, would read every remaining row first. PostgreSQL only; fails loudly
+    /// without a server.
+    #[tokio::test]
+    async fn an_abandoned_copy_is_cancelled_not_drained() {
+        use crate::testing::TestDatabase;
+        use crate::Backend;
+        let db = TestDatabase::new(Backend::Postgres).await;
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(2)
+            .connect(&db.url)
+            .await
+            .expect("connect");
+        // 100,000 rows, each 10 ms apart.
+        let slow = "COPY (SELECT g::int8, pg_sleep(0.01)::text FROM generate_series(1, 100000) g) \
+                    TO STDOUT (FORMAT binary)";
+        let mut rows = copy_out(&pool, slow.into(), 2, |f| {
+            let n = f.i64("g")?;
+            f.next("pg_sleep")?;
+            Ok(n)
+        });
+        assert_eq!(rows.next().await.unwrap().unwrap(), 1);
+        assert_eq!(rows.next().await.unwrap().unwrap(), 2);
+        drop(rows);
+        let running = || async {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid() \
+                 AND state = 'active' AND query LIKE '%generate_series(1, 100000)%'",
+            )
+            .fetch_one(&pool)
+            .await
+            .expect("pg_stat_activity")
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while running().await > 0 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the abandoned COPY is still running after 30 s"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        // Both connections serve again.
+        let (a, b) = tokio::join!(
+            sqlx::query_scalar::<_, i32>("SELECT 1").fetch_one(&pool),
+            sqlx::query_scalar::<_, i32>("SELECT 2").fetch_one(&pool)
+        );
+        assert_eq!((a.unwrap(), b.unwrap()), (1, 2));
     }
 
     #[test]
