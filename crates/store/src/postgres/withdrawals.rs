@@ -1,5 +1,5 @@
 //! PostgreSQL: withdrawal settings and withdrawals. The unit of work's withdrawal
-//! methods (crates/store/src/postgres/market.rs) call the `pub(super)` functions
+//! methods (crates/store/src/postgres/market/mod.rs) call the `pub(super)` functions
 //! here on their transaction.
 
 use async_trait::async_trait;

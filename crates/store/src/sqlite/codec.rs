@@ -70,6 +70,19 @@ pub fn opt_time(
     .transpose()
 }
 
+/// An optional id as SQLite stores it (text).
+pub(super) fn text(id: Option<Uuid>) -> Option<String> {
+    id.map(|u| u.to_string())
+}
+
+/// Decodes every row with `f`.
+pub(super) fn all<T>(
+    rows: &[SqliteRow],
+    f: fn(&SqliteRow) -> Result<T, StoreError>,
+) -> Result<Vec<T>, StoreError> {
+    rows.iter().map(f).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,8 +6,7 @@
 use rust_decimal::Decimal;
 use sqlx::{Sqlite, Transaction};
 
-use super::codec::{decimal_text, time_text};
-use super::market::text;
+use super::codec::{decimal_text, text, time_text};
 use crate::market::{AccountRef, EntryRecord, TransferRecord};
 use crate::StoreError;
 

@@ -1,5 +1,5 @@
 //! SQLite: withdrawal settings and withdrawals. The unit of work's withdrawal
-//! methods (crates/store/src/sqlite/market.rs) call the `pub(super)` functions
+//! methods (crates/store/src/sqlite/market/mod.rs) call the `pub(super)` functions
 //! here on their transaction; the single writer connection makes "lock" a read.
 
 use async_trait::async_trait;

@@ -1,0 +1,90 @@
+//! PostgreSQL: accrual in a unit of work — locking contracts' progress, recording
+//! accrued periods, and writing contracts' totals, progress and status.
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use sqlx::{PgConnection, Row};
+use uuid::Uuid;
+
+use crate::payouts::{AccrualRow, ContractProgress};
+use crate::StoreError;
+
+pub(super) async fn lock_contract_progress(
+    tx: &mut PgConnection,
+    ids: &[Uuid],
+) -> Result<Vec<(Uuid, Option<DateTime<Utc>>)>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT id, accrued_until FROM contracts WHERE id = ANY($1) ORDER BY id FOR UPDATE",
+    )
+    .bind(ids)
+    .fetch_all(&mut *tx)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("id")?, r.try_get("accrued_until")?)))
+        .collect()
+}
+
+pub(super) async fn insert_accruals(
+    tx: &mut PgConnection,
+    rows: &[AccrualRow],
+) -> Result<(), StoreError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<Uuid> = rows.iter().map(|a| a.contract_id).collect();
+    let starts: Vec<DateTime<Utc>> = rows.iter().map(|a| a.period_start).collect();
+    let ends: Vec<DateTime<Utc>> = rows.iter().map(|a| a.period_end).collect();
+    let delivered: Vec<i64> = rows.iter().map(|a| a.delivered_hs).collect();
+    let money = |f: fn(&AccrualRow) -> Decimal| -> Vec<Decimal> { rows.iter().map(f).collect() };
+    let created: Vec<DateTime<Utc>> = rows.iter().map(|a| a.created_at).collect();
+    sqlx::query(
+        "INSERT INTO accruals (contract_id, period_start, period_end, delivered_hs, \
+         released, seller_fee, revenue, maintenance, refunded, created_at) \
+         SELECT * FROM UNNEST($1::uuid[], $2::timestamptz[], $3::timestamptz[], $4::bigint[], \
+         $5::numeric[], $6::numeric[], $7::numeric[], $8::numeric[], $9::numeric[], \
+         $10::timestamptz[])",
+    )
+    .bind(&ids)
+    .bind(&starts)
+    .bind(&ends)
+    .bind(&delivered)
+    .bind(money(|a| a.released))
+    .bind(money(|a| a.seller_fee))
+    .bind(money(|a| a.revenue))
+    .bind(money(|a| a.maintenance))
+    .bind(money(|a| a.refunded))
+    .bind(&created)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+pub(super) async fn update_contract_progress(
+    tx: &mut PgConnection,
+    rows: &[ContractProgress],
+) -> Result<(), StoreError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<Uuid> = rows.iter().map(|c| c.id).collect();
+    let money =
+        |f: fn(&ContractProgress) -> Decimal| -> Vec<Decimal> { rows.iter().map(f).collect() };
+    let until: Vec<DateTime<Utc>> = rows.iter().map(|c| c.accrued_until).collect();
+    let status: Vec<String> = rows.iter().map(|c| c.status.clone()).collect();
+    sqlx::query(
+        "UPDATE contracts c SET released_to_seller = v.released, refunded_to_buyer = v.refunded, \
+         mining_revenue = v.revenue, accrued_until = v.until, status = v.status \
+         FROM UNNEST($1::uuid[], $2::numeric[], $3::numeric[], $4::numeric[], \
+         $5::timestamptz[], $6::text[]) AS v(id, released, refunded, revenue, until, status) \
+         WHERE c.id = v.id",
+    )
+    .bind(&ids)
+    .bind(money(|c| c.released_to_seller))
+    .bind(money(|c| c.refunded_to_buyer))
+    .bind(money(|c| c.mining_revenue))
+    .bind(&until)
+    .bind(&status)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}

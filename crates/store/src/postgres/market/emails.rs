@@ -1,0 +1,28 @@
+//! PostgreSQL: queuing users' emails in the outbox, in a unit of work.
+
+use sqlx::PgConnection;
+
+use crate::market::UserEmail;
+use crate::StoreError;
+
+pub(super) async fn insert_user_emails(
+    tx: &mut PgConnection,
+    emails: &[UserEmail],
+) -> Result<(), StoreError> {
+    for e in emails {
+        sqlx::query(
+            "INSERT INTO outbox_emails (id, recipient, subject, body_text, body_html, status, \
+             attempts, next_attempt_at, created_at) \
+             SELECT $1, email, $2, $3, $4, 'pending', 0, $5, $5 FROM users WHERE id = $6",
+        )
+        .bind(e.id)
+        .bind(&e.subject)
+        .bind(&e.body_text)
+        .bind(&e.body_html)
+        .bind(e.created_at)
+        .bind(e.user_id)
+        .execute(&mut *tx)
+        .await?;
+    }
+    Ok(())
+}

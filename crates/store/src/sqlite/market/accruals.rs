@@ -1,0 +1,80 @@
+//! SQLite: accrual in a unit of work — locking contracts' progress, recording
+//! accrued periods, and writing contracts' totals, progress and status.
+
+use chrono::{DateTime, Utc};
+use sqlx::SqliteConnection;
+use uuid::Uuid;
+
+use crate::payouts::{AccrualRow, ContractProgress};
+use crate::sqlite::codec::{decimal_text, opt_time, time_text, uuid};
+use crate::StoreError;
+
+pub(super) async fn lock_contract_progress(
+    tx: &mut SqliteConnection,
+    ids: &[Uuid],
+) -> Result<Vec<(Uuid, Option<DateTime<Utc>>)>, StoreError> {
+    // The single writer connection already excludes other writers.
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(10_000) {
+        let list = (1..=chunk.len())
+            .map(|i| format!("?{i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!("SELECT id, accrued_until FROM contracts WHERE id IN ({list})");
+        let mut query = sqlx::query(&sql);
+        for id in chunk {
+            query = query.bind(id.to_string());
+        }
+        for r in query.fetch_all(&mut *tx).await? {
+            out.push((uuid(&r, "id")?, opt_time(&r, "accrued_until")?));
+        }
+    }
+    Ok(out)
+}
+
+pub(super) async fn insert_accruals(
+    tx: &mut SqliteConnection,
+    rows: &[AccrualRow],
+) -> Result<(), StoreError> {
+    for a in rows {
+        sqlx::query(
+            "INSERT INTO accruals (contract_id, period_start, period_end, delivered_hs, \
+             released, seller_fee, revenue, maintenance, refunded, created_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        )
+        .bind(a.contract_id.to_string())
+        .bind(time_text(&a.period_start))
+        .bind(time_text(&a.period_end))
+        .bind(a.delivered_hs)
+        .bind(decimal_text(&a.released))
+        .bind(decimal_text(&a.seller_fee))
+        .bind(decimal_text(&a.revenue))
+        .bind(decimal_text(&a.maintenance))
+        .bind(decimal_text(&a.refunded))
+        .bind(time_text(&a.created_at))
+        .execute(&mut *tx)
+        .await?;
+    }
+    Ok(())
+}
+
+pub(super) async fn update_contract_progress(
+    tx: &mut SqliteConnection,
+    rows: &[ContractProgress],
+) -> Result<(), StoreError> {
+    for c in rows {
+        sqlx::query(
+            "UPDATE contracts SET released_to_seller = ?2, refunded_to_buyer = ?3, \
+             mining_revenue = ?4, accrued_until = ?5, status = ?6 WHERE id = ?1",
+        )
+        .bind(c.id.to_string())
+        .bind(decimal_text(&c.released_to_seller))
+        .bind(decimal_text(&c.refunded_to_buyer))
+        .bind(decimal_text(&c.mining_revenue))
+        .bind(time_text(&c.accrued_until))
+        .bind(&c.status)
+        .execute(&mut *tx)
+        .await?;
+    }
+    Ok(())
+}
