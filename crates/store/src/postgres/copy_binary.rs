@@ -383,16 +383,18 @@ where
     }
 }
 
-/// Runs `statement` (a `COPY (…) TO STDOUT (FORMAT binary)` of `columns`
-/// columns) on a connection of `pool` and streams its rows, each decoded by
-/// `decode`. The connection is held until the stream ends or is dropped; dropping
+/// Runs `COPY (SELECT {columns} {rest}) TO STDOUT (FORMAT binary)` on a
+/// connection of `pool` and streams its rows, each decoded by `decode`.
+/// `columns` is the select list, one column or comma-free expression per item: the
+/// rows' field count is taken from it, so the two cannot disagree (and a row of
+/// another width is an error, never a misread). The connection is held until the stream ends or is dropped; dropping
 /// it early (a client gave up on an export) cancels the COPY on the server (see
 /// [`CancelOnDrop`]) instead of letting the connection read the rest to get back
 /// to a usable state.
 pub(crate) fn copy_out<T, D>(
     pool: &PgPool,
-    statement: String,
-    columns: u16,
+    columns: &str,
+    rest: &str,
     decode: D,
 ) -> BoxStream<'static, Result<T, StoreError>>
 where
@@ -400,7 +402,12 @@ where
     D: FnMut(&mut Fields<'_>) -> Result<T, StoreError> + Send + Unpin + 'static,
 {
     let guard = CancelOnDrop::new(pool);
-    let statement = format!("/* {} */ {statement}", guard.marker);
+    let statement = format!(
+        "/* {} */ COPY (SELECT {columns} {rest}) TO STDOUT (FORMAT binary)",
+        guard.marker
+    );
+    let columns =
+        u16::try_from(columns.split(',').count()).expect("a select list of < 65536 items");
     let pool = pool.clone();
     let rows = futures_util::stream::once(async move {
         let chunks = pool.copy_out_raw(&statement).await?;
@@ -587,9 +594,9 @@ mod tests {
             .await
             .expect("connect");
         // 100,000 rows, each 10 ms apart.
-        let slow = "COPY (SELECT g::int8, pg_sleep(0.01)::text FROM generate_series(1, 100000) g) \
-                    TO STDOUT (FORMAT binary)";
-        let mut rows = copy_out(&pool, slow.into(), 2, |f| {
+        let columns = "g::int8, pg_sleep(0.01)::text";
+        let slow = "FROM generate_series(1, 100000) g";
+        let mut rows = copy_out(&pool, columns, slow, |f| {
             let n = f.i64("g")?;
             f.next("pg_sleep")?;
             Ok(n)

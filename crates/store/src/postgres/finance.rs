@@ -17,11 +17,11 @@ impl FinanceStore for PgStore {
         &'a self,
         filter: &'a ExportFilter,
     ) -> BoxStream<'a, Result<ExportRow, StoreError>> {
-        let Some(statement) = export_statement(filter) else {
+        let Some(rest) = export_rest(filter) else {
             return futures_util::stream::empty().boxed(); // a filter nothing can match
         };
         let mut names = Interner::default();
-        copy_binary::copy_out(self.pool(), statement, EXPORT_COLUMNS, move |f| {
+        copy_binary::copy_out(self.pool(), EXPORT_COLUMNS, &rest, move |f| {
             export_row(f, &mut names)
         })
     }
@@ -66,14 +66,16 @@ impl FinanceStore for PgStore {
     }
 }
 
-/// Columns of [`export_statement`]'s rows.
-const EXPORT_COLUMNS: u16 = 15;
+/// What the export reads, in [`export_row`]'s order.
+const EXPORT_COLUMNS: &str = "seq, created_at, transfer_id, owner_id, asset, purpose, debit, \
+    credit, balance_after, chain_hash, kind, order_id, contract_id, withdrawal_id, reference";
 
-/// The export as one binary COPY of the journal in commit order. COPY takes no
+/// The rest of the export's query (after its [`EXPORT_COLUMNS`]): the journal in
+/// commit order, filtered. COPY takes no
 /// parameters, so the filter's values are literals: times and ids as their
 /// canonical text, strings through [`copy_binary::text_literal`]. `None` if a
 /// filter value cannot be in the database (a string holding NUL).
-fn export_statement(filter: &ExportFilter) -> Option<String> {
+fn export_rest(filter: &ExportFilter) -> Option<String> {
     let mut conditions = Vec::new();
     let time = |at: &DateTime<Utc>| {
         format!(
@@ -101,14 +103,10 @@ fn export_statement(filter: &ExportFilter) -> Option<String> {
     } else {
         format!(" WHERE {}", conditions.join(" AND "))
     };
-    Some(format!(
-        "COPY (SELECT seq, created_at, transfer_id, owner_id, asset, purpose, debit, credit, \
-         balance_after, chain_hash, kind, order_id, contract_id, withdrawal_id, reference \
-         FROM ledger_entries{filter} ORDER BY seq) TO STDOUT (FORMAT binary)"
-    ))
+    Some(format!("FROM ledger_entries{filter} ORDER BY seq"))
 }
 
-/// Decodes one export row, its columns in [`export_statement`]'s order (the hot
+/// Decodes one export row, its columns in [`EXPORT_COLUMNS`]' order (the hot
 /// loop of a large export).
 fn export_row(f: &mut Fields<'_>, names: &mut Interner) -> Result<ExportRow, StoreError> {
     Ok(ExportRow {

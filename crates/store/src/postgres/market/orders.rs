@@ -101,12 +101,11 @@ pub(super) fn open_orders<'a>(
     let Some(market) = copy_binary::text_literal(market) else {
         return futures_util::stream::empty().boxed(); // no market is named so
     };
-    let statement = format!(
-        "COPY (SELECT {ORDER_COLUMNS} FROM orders WHERE market = {market} \
-         AND status IN ('open', 'partially_filled') ORDER BY engine_id) TO STDOUT (FORMAT binary)"
+    let rest = format!(
+        "FROM orders WHERE market = {market} AND status IN ('open', 'partially_filled') \
+         ORDER BY engine_id"
     );
-    let columns = ORDER_COLUMNS.split(',').count() as u16;
-    copy_binary::copy_out(store.pool(), statement, columns, order_from_copy)
+    copy_binary::copy_out(store.pool(), ORDER_COLUMNS, &rest, order_from_copy)
 }
 
 pub(super) async fn max_engine_id(store: &PgStore, market: &str) -> Result<i64, StoreError> {
