@@ -53,10 +53,11 @@ pg_start() {
     as_pg_user "$bin/initdb" -D "$PG_DIR/data" -U postgres --auth=trust --no-sync -E UTF8 >"$PG_DIR/initdb.log" 2>&1 \
         || { cat "$PG_DIR/initdb.log" >&2; return 1; }
     # Tests trade durability for speed; benchmarks (PG_DURABLE=1) keep the defaults.
+    # PG_SETTINGS adds server settings (e.g. "-c shared_buffers=4GB"); later ones win.
     local durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
     [ "${PG_DURABLE:-0}" = 1 ] && durability=""
     as_pg_user "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 start \
-        -o "-c listen_addresses=127.0.0.1 -p $port -k $PG_DIR $durability -c max_connections=400 -c shared_buffers=256MB" >/dev/null \
+        -o "-c listen_addresses=127.0.0.1 -p $port -k $PG_DIR $durability -c max_connections=400 -c shared_buffers=256MB ${PG_SETTINGS:-}" >/dev/null \
         || { cat "$PG_DIR/server.log" >&2; return 1; }
     PG_BIN="$bin"
     PG_PORT="$port"

@@ -133,11 +133,12 @@ pub struct AccrualArgs {
     /// How often the server runs accrual, seconds (0: never; use `hashmarket accrue`).
     #[arg(long, env = "HASHMARKET_ACCRUAL_INTERVAL_SECS", default_value_t = 60)]
     pub accrual_interval_secs: u64,
-    /// Contracts accrued per database transaction (1 to 10,000).
+    /// Contracts accrued per database transaction at most (1 to 1,000,000; a
+    /// transaction also ends once its summed postings reach 400,000 transfers).
     #[arg(
         long,
         env = "HASHMARKET_ACCRUAL_PAGE_CONTRACTS",
-        default_value_t = 1000
+        default_value_t = hashmarket_payouts::service::MAX_PAGE_CONTRACTS
     )]
     pub accrual_page_contracts: u32,
 }
@@ -148,7 +149,9 @@ impl AccrualArgs {
         hashmarket_payouts::service::AccrualConfig {
             period_secs: self.accrual_period_secs.clamp(60, 7 * 86_400),
             grace_secs: self.accrual_grace_secs.clamp(0, 30 * 86_400),
-            page_contracts: self.accrual_page_contracts.clamp(1, 10_000),
+            page_contracts: self
+                .accrual_page_contracts
+                .clamp(1, hashmarket_payouts::service::MAX_PAGE_CONTRACTS),
         }
     }
 }

@@ -25,6 +25,22 @@ pub struct TestApp {
 }
 
 impl TestApp {
+    /// Runs one statement on the database behind the server's back (to break
+    /// an invariant on purpose).
+    pub async fn tamper(&self, sql: &str) {
+        use sqlx::{Connection, Executor};
+        match self.db.backend {
+            hashmarket_store::Backend::Postgres => {
+                let mut c = sqlx::PgConnection::connect(&self.db.url).await.unwrap();
+                c.execute(sql).await.unwrap();
+            }
+            hashmarket_store::Backend::Sqlite => {
+                let mut c = sqlx::SqliteConnection::connect(&self.db.url).await.unwrap();
+                c.execute(sql).await.unwrap();
+            }
+        }
+    }
+
     /// `http://addr` + `path`.
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)

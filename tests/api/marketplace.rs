@@ -565,32 +565,14 @@ async fn a_second_server_on_the_same_database_takes_no_orders_for_owned_markets(
 mod supervision {
     use super::*;
 
-    /// Runs one statement on the database behind the server's back.
-    async fn tamper(app: &TestApp, sql: &str) {
-        use sqlx::{Connection, Executor};
-        match app.db.backend {
-            hashmarket_store::Backend::Postgres => {
-                let mut c = sqlx::PgConnection::connect(&app.db.url).await.unwrap();
-                c.execute(sql).await.unwrap();
-            }
-            hashmarket_store::Backend::Sqlite => {
-                let mut c = sqlx::SqliteConnection::connect(&app.db.url).await.unwrap();
-                c.execute(sql).await.unwrap();
-            }
-        }
-    }
-
     async fn a_broken_invariant_fails_the_batch_not_the_market(app: TestApp) {
         let c = cast(&app).await;
         order(&app, &c.seller, sell(&c.rig_id, "10 TH/s", "0.00000050")).await;
         // Corruption from outside: the resting ask's rig disappears.
-        tamper(
-            &app,
-            &format!(
-                "UPDATE rigs SET deleted_at = created_at WHERE id = '{}'",
-                c.rig_id
-            ),
-        )
+        app.tamper(&format!(
+            "UPDATE rigs SET deleted_at = created_at WHERE id = '{}'",
+            c.rig_id
+        ))
         .await;
         let crossing = order(&app, &c.buyer, buy("10 TH/s", "0.00000050")).await;
         assert_problem(crossing, 503, "unavailable").await;

@@ -42,11 +42,17 @@ pub enum Purpose {
     World,
     /// The operator's mining revenue from the pool.
     MiningRevenue,
+    /// The operator's clearing account for accrual: one accrual transaction moves
+    /// each buyer's released escrow in and each seller's release out, so every
+    /// account gets one transfer per kind instead of one per contract. Never
+    /// negative (everything comes in before anything goes out), and back at zero
+    /// when the transaction commits.
+    Settlement,
 }
 
 impl Purpose {
     /// Every purpose.
-    pub const ALL: [Purpose; 8] = [
+    pub const ALL: [Purpose; 9] = [
         Purpose::Available,
         Purpose::OrderHold,
         Purpose::ContractEscrow,
@@ -55,6 +61,7 @@ impl Purpose {
         Purpose::Fees,
         Purpose::World,
         Purpose::MiningRevenue,
+        Purpose::Settlement,
     ];
 
     /// The stored name.
@@ -68,6 +75,7 @@ impl Purpose {
             Purpose::Fees => "fees",
             Purpose::World => "world",
             Purpose::MiningRevenue => "mining_revenue",
+            Purpose::Settlement => "settlement",
         }
     }
 

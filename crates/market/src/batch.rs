@@ -114,6 +114,33 @@ impl Batch {
         amount: Decimal,
         refs: Refs,
     ) {
+        self.record_transfer(kind, from, to, amount, refs, None);
+    }
+
+    /// [`Batch::transfer`] for a movement that belongs to no single order,
+    /// contract or withdrawal but to a named event — e.g. an accrual transaction's
+    /// summed postings, whose per-contract split is in its accrual rows.
+    pub fn transfer_referenced(
+        &mut self,
+        kind: TransferKind,
+        from: &AccountRef,
+        to: &AccountRef,
+        amount: Decimal,
+        reference: &str,
+    ) {
+        let reference = Some(reference.to_string());
+        self.record_transfer(kind, from, to, amount, Refs::default(), reference);
+    }
+
+    fn record_transfer(
+        &mut self,
+        kind: TransferKind,
+        from: &AccountRef,
+        to: &AccountRef,
+        amount: Decimal,
+        refs: Refs,
+        reference: Option<String>,
+    ) {
         if amount.is_zero() {
             return;
         }
@@ -133,7 +160,7 @@ impl Batch {
             order_id: refs.order_id,
             contract_id: refs.contract_id,
             withdrawal_id: refs.withdrawal_id,
-            reference: None,
+            reference,
             created_at: self.now,
         });
         self.entries
@@ -217,6 +244,17 @@ impl Batch {
     /// Records a finished request's answer, written with its effect.
     pub fn record(&mut self, record: IdempotencyRecord) {
         self.records.push(record);
+    }
+
+    /// Writes the accrual rows and contract progress recorded so far into the
+    /// transaction now, so a long accrual transaction holds one chunk of them in
+    /// memory at a time, not all of them.
+    pub async fn flush_accruals(&mut self) -> Result<(), StoreError> {
+        self.work.insert_accruals(&self.accruals).await?;
+        self.work.update_contract_progress(&self.progress).await?;
+        self.accruals.clear();
+        self.progress.clear();
+        Ok(())
     }
 
     /// Writes everything and commits.

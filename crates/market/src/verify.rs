@@ -7,12 +7,18 @@
 //!    kind and links matches the transfer.
 //! 5. Each rig's offered + contracted hash rate is within its capacity (enforced by a
 //!    CHECK constraint too; verified here for databases restored from elsewhere).
+//! 6. Each contract's released + refunded matches its accrual rows and, once
+//!    completed, its cost.
+//! 7. Each accrual posting (summed transfers under one reference) equals, kind by
+//!    kind, the sum of the accrual rows that name it; the operator's `settlement`
+//!    accounts are at zero.
 
 use std::collections::BTreeMap;
 
 use rust_decimal::Decimal;
 
 use hashmarket_store::market::AccountRef;
+use hashmarket_store::payouts::{AccruedTotals, PostedTotal, ACCRUAL_POSTING_PREFIX};
 use hashmarket_store::{Store, StoreError};
 
 use crate::money::may_go_negative;
@@ -43,6 +49,13 @@ pub async fn verify(store: &dyn Store) -> Result<Vec<Violation>, StoreError> {
     }
     let accounts = store.all_accounts().await?;
     for a in &accounts {
+        if a.account.purpose == "settlement" && !a.balance.is_zero() {
+            found.push(Violation(format!(
+                "{} is {}, not zero between accruals",
+                name(&a.account),
+                a.balance
+            )));
+        }
         if a.balance < Decimal::ZERO && !may_go_negative(&a.account) {
             found.push(Violation(format!(
                 "{} is negative: {}",
@@ -88,7 +101,54 @@ pub async fn verify(store: &dyn Store) -> Result<Vec<Violation>, StoreError> {
             )));
         }
     }
+    let accrued = store.accrued_totals().await?;
+    let posted = store.posted_totals(ACCRUAL_POSTING_PREFIX).await?;
+    found.extend(reconcile_postings(&accrued, &posted));
     Ok(found)
+}
+
+/// Compares each accrual posting's transfers with its accrual rows' sums: a
+/// release is posted twice (buyer escrow → settlement → seller), each leg the
+/// rows' Σ released; every other kind once.
+pub fn reconcile_postings(
+    accrued: &BTreeMap<String, AccruedTotals>,
+    posted: &[PostedTotal],
+) -> Vec<Violation> {
+    let mut sums: BTreeMap<(&str, &str), Decimal> = BTreeMap::new();
+    for p in posted {
+        let leg = match (p.kind.as_str(), p.credit_purpose.as_str()) {
+            ("release", "settlement") => "release in",
+            ("release", _) => "release out",
+            (kind, _) => kind,
+        };
+        *sums.entry((p.reference.as_str(), leg)).or_default() += p.amount;
+    }
+    let mut found = Vec::new();
+    let references: std::collections::BTreeSet<&str> = accrued
+        .keys()
+        .map(String::as_str)
+        .chain(sums.keys().map(|(r, _)| *r))
+        .collect();
+    let none = AccruedTotals::default();
+    for reference in references {
+        let t = accrued.get(reference).unwrap_or(&none);
+        for (leg, expected) in [
+            ("release in", t.released),
+            ("release out", t.released),
+            ("seller_fee", t.seller_fee),
+            ("revenue", t.revenue),
+            ("maintenance", t.maintenance),
+            ("refund", t.refunded),
+        ] {
+            let got = sums.get(&(reference, leg)).copied().unwrap_or_default();
+            if got != expected {
+                found.push(Violation(format!(
+                    "accrual posting {reference:?}: {leg} posted {got} but its accrual rows sum to {expected}"
+                )));
+            }
+        }
+    }
+    found
 }
 
 /// Entries read per page while recomputing the chain.

@@ -4,5 +4,6 @@
 
 #![deny(missing_docs)]
 
+pub mod postings;
 pub mod rules;
 pub mod service;

@@ -3,10 +3,13 @@
 //! For every active contract it accrues each whole period between where it was
 //! accrued up to and `until` (the business clock's now): the rig's delivery that
 //! period (time-weighted from its reports) shared among the rig's contracts, the
-//! period's hashprice, the contract's due part of its cost. A page of contracts is
-//! one transaction — its ledger transfers, its `accruals` rows (primary key
-//! (contract, period): a second run, or a crashed one re-run, cannot credit twice)
-//! and the contracts' new totals commit together or not at all.
+//! period's hashprice, the contract's due part of its cost. A page of contracts (by
+//! default every due contract, read and written in chunks) is one transaction —
+//! its `accruals` rows (primary key (contract, period): a second run, or a crashed
+//! one re-run, cannot credit twice), the contracts' new totals, and the ledger
+//! postings: the page's movements summed per account ([`crate::postings`]), under
+//! one reference that its accrual rows also carry. They commit together or not at
+//! all.
 //!
 //! A period whose delivery or hashprice data is missing waits; once `until` is a
 //! grace period past its end it counts as not delivered (the buyer gets that part
@@ -21,13 +24,15 @@ use uuid::Uuid;
 
 use hashmarket_contracts::schedule::ProRata;
 use hashmarket_contracts::Catalog;
-use hashmarket_ledger::{Purpose, TransferKind, OPERATOR};
-use hashmarket_market::batch::{account, Batch, Refs};
+use hashmarket_market::batch::Batch;
 use hashmarket_market::notices::Notices;
-use hashmarket_store::market::{AccountRef, ContractRow};
-use hashmarket_store::payouts::{AccrualRow, AccruingContract, ContractProgress, RigContract};
+use hashmarket_store::market::ContractRow;
+use hashmarket_store::payouts::{
+    AccrualRow, AccruingContract, ContractProgress, RigContract, ACCRUAL_POSTING_PREFIX,
+};
 use hashmarket_store::{Store, StoreError};
 
+use crate::postings::{ContractAccounts, PeriodMoney, Postings};
 use crate::rules::{self, ContractTerms, Rates, Segment};
 
 /// How accrual runs.
@@ -37,7 +42,8 @@ pub struct AccrualConfig {
     pub period_secs: i64,
     /// How long past a period's end missing data is waited for.
     pub grace_secs: i64,
-    /// Contracts per transaction.
+    /// Contracts per transaction at most (a transaction also ends after the chunk
+    /// that takes its summed postings past [`MAX_POSTINGS`]).
     pub page_contracts: u32,
 }
 
@@ -46,10 +52,22 @@ impl Default for AccrualConfig {
         AccrualConfig {
             period_secs: 3600,
             grace_secs: 6 * 3600,
-            page_contracts: 1000,
+            page_contracts: MAX_PAGE_CONTRACTS,
         }
     }
 }
+
+/// The most contracts one accrual transaction covers.
+pub const MAX_PAGE_CONTRACTS: u32 = 1_000_000;
+
+/// Contracts read, accrued and written into the transaction at a time: what is
+/// held in memory per contract.
+const CHUNK_CONTRACTS: u32 = 5_000;
+
+/// A transaction ends after the chunk that takes its summed postings (distinct
+/// (kind, account pair)s) past this many: the bound on its memory whatever the
+/// spread of buyers and sellers.
+pub const MAX_POSTINGS: usize = 400_000;
 
 /// What a market's contracts accrue with.
 #[derive(Debug, Clone)]
@@ -213,19 +231,8 @@ async fn page_data(
     })
 }
 
-/// The accounts a contract's accrual touches.
-fn accounts_of(c: &ContractRow) -> [AccountRef; 5] {
-    [
-        account(c.buyer_id, &c.asset, Purpose::ContractEscrow),
-        account(c.buyer_id, &c.asset, Purpose::Available),
-        account(c.seller_id, &c.asset, Purpose::Available),
-        account(OPERATOR, &c.asset, Purpose::Fees),
-        account(OPERATOR, &c.asset, Purpose::MiningRevenue),
-    ]
-}
-
 /// Accrues every active contract up to `until` (business time); `progress` is
-/// told how many contracts each committed page covered.
+/// told how many contracts each committed transaction covered.
 pub async fn accrue_until(
     store: &dyn Store,
     rates: &BTreeMap<String, MarketRates>,
@@ -238,62 +245,128 @@ pub async fn accrue_until(
     let mut report = AccrualReport::default();
     let mut after = None;
     loop {
-        let page = store
-            .contracts_to_accrue(until, after, config.page_contracts)
-            .await?;
-        let Some(last) = page.last() else { break };
-        after = Some(last.contract.id);
-        let data = page_data(store, &page, rates, until).await?;
-        let mut batch = Batch::new(store.begin().await?, until, notices.clone());
+        let page = accrue_page(
+            store,
+            rates,
+            notices,
+            until,
+            config,
+            &mut after,
+            &mut report,
+        )
+        .await?;
+        if page.contracts > 0 {
+            progress(page.contracts);
+        }
+        if page.last {
+            return Ok(report);
+        }
+    }
+}
+
+/// What one transaction covered.
+struct Page {
+    contracts: u64,
+    /// No contracts are left after it.
+    last: bool,
+}
+
+/// One transaction: chunks of contracts after `after` until the page is full,
+/// each chunk's accrual rows written as it is done, then the summed postings.
+async fn accrue_page(
+    store: &dyn Store,
+    rates: &BTreeMap<String, MarketRates>,
+    notices: &Notices,
+    until: DateTime<Utc>,
+    config: AccrualConfig,
+    after: &mut Option<Uuid>,
+    report: &mut AccrualReport,
+) -> Result<Page, AccrualError> {
+    let mut batch: Option<Batch> = None;
+    let mut postings = Postings::new();
+    let reference = format!("{ACCRUAL_POSTING_PREFIX}{}", Uuid::now_v7());
+    let mut covered: u64 = 0;
+    let last = loop {
+        let room = u64::from(config.page_contracts) - covered;
+        let limit = u32::try_from(room.min(u64::from(CHUNK_CONTRACTS))).unwrap_or(CHUNK_CONTRACTS);
+        let chunk = store.contracts_to_accrue(until, *after, limit).await?;
+        let Some(tail) = chunk.last() else { break true };
+        *after = Some(tail.contract.id);
+        let short = chunk.len() < limit as usize;
+        let data = page_data(store, &chunk, rates, until).await?;
+        if batch.is_none() {
+            batch = Some(Batch::new(store.begin().await?, until, notices.clone()));
+        }
+        let work = batch.as_mut().expect("begun above");
         // Decide on committed progress: a concurrent run may have accrued some of
         // these since they were read; skip those (locking first makes us wait
         // for it, then see its result).
-        let ids: Vec<Uuid> = page.iter().map(|c| c.contract.id).collect();
-        let fresh: BTreeMap<Uuid, Option<DateTime<Utc>>> = batch
+        let ids: Vec<Uuid> = chunk.iter().map(|c| c.contract.id).collect();
+        let fresh: BTreeMap<Uuid, Option<DateTime<Utc>>> = work
             .lock_contract_progress(&ids)
             .await?
             .into_iter()
             .collect();
-        let page: Vec<AccruingContract> = page
+        let chunk: Vec<AccruingContract> = chunk
             .into_iter()
             .filter(|c| fresh.get(&c.contract.id) == Some(&c.accrued_until))
             .collect();
-        let mut accounts: Vec<AccountRef> = page
-            .iter()
-            .flat_map(|c| accounts_of(&c.contract))
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        accounts.sort();
-        batch.lock(&accounts).await?;
-        for contract in &page {
-            accrue_contract(
-                &mut batch,
-                contract,
-                rates,
-                &data,
-                until,
-                config,
-                &mut report,
-            )?;
+        let context = Context {
+            rates,
+            data: &data,
+            until,
+            config,
+            reference: &reference,
+        };
+        for contract in &chunk {
+            accrue_contract(work, &mut postings, contract, &context, report)?;
         }
+        work.flush_accruals().await?;
+        covered += chunk.len() as u64;
+        report.contracts += chunk.len() as u64;
+        if short {
+            break true;
+        }
+        if covered >= u64::from(config.page_contracts) || postings.len() >= MAX_POSTINGS {
+            break false;
+        }
+    };
+    if let Some(mut batch) = batch {
+        batch.lock(&postings.accounts()).await?;
+        postings.post(&mut batch, &reference);
         batch.commit().await?;
-        report.contracts += page.len() as u64;
-        progress(page.len() as u64);
     }
-    Ok(report)
+    Ok(Page {
+        contracts: covered,
+        last,
+    })
+}
+
+/// What every contract of a chunk accrues with.
+struct Context<'a> {
+    rates: &'a BTreeMap<String, MarketRates>,
+    data: &'a PageData,
+    until: DateTime<Utc>,
+    config: AccrualConfig,
+    /// The page's posting reference, also on its accrual rows.
+    reference: &'a str,
 }
 
 /// Accrues one contract's due periods into the batch.
 fn accrue_contract(
     batch: &mut Batch,
+    postings: &mut Postings,
     entry: &AccruingContract,
-    rates: &BTreeMap<String, MarketRates>,
-    data: &PageData,
-    until: DateTime<Utc>,
-    config: AccrualConfig,
+    context: &Context<'_>,
     report: &mut AccrualReport,
 ) -> Result<(), AccrualError> {
+    let Context {
+        rates,
+        data,
+        until,
+        config,
+        reference,
+    } = *context;
     let c = &entry.contract;
     let rate = rates
         .get(&c.market)
@@ -335,8 +408,7 @@ fn accrue_contract(
     let mut revenue_total = to_minor(c.mining_revenue, dec).ok_or_else(overflow)?;
     let mut accrued_until = resume;
     let mut completed = false;
-    let accounts = accounts_of(c);
-    let [escrow, buyer, seller, fees, mining] = &accounts;
+    let accounts = ContractAccounts::new(c.buyer_id, c.seller_id, &c.asset);
     for period in schedule.periods(config.period_secs) {
         if period.to_secs <= resume {
             continue;
@@ -377,40 +449,17 @@ fn accrue_contract(
                 maintenance_scaled: 0,
             },
         );
-        let refs = Refs {
-            contract_id: Some(c.id),
-            ..Refs::default()
-        };
         let m = |minor| from_minor(minor, dec);
-        batch.transfer(
-            TransferKind::Release,
-            escrow,
-            seller,
-            m(accrual.released),
-            refs,
+        postings.add(
+            &accounts,
+            PeriodMoney {
+                released: m(accrual.released),
+                seller_fee: m(accrual.seller_fee),
+                revenue: m(accrual.revenue),
+                maintenance: m(accrual.maintenance),
+                refund: m(accrual.refund),
+            },
         );
-        batch.transfer(
-            TransferKind::SellerFee,
-            seller,
-            fees,
-            m(accrual.seller_fee),
-            refs,
-        );
-        batch.transfer(
-            TransferKind::Revenue,
-            mining,
-            buyer,
-            m(accrual.revenue),
-            refs,
-        );
-        batch.transfer(
-            TransferKind::Maintenance,
-            buyer,
-            fees,
-            m(accrual.maintenance),
-            refs,
-        );
-        batch.transfer(TransferKind::Refund, escrow, buyer, m(accrual.refund), refs);
         batch.add_accrual(AccrualRow {
             contract_id: c.id,
             period_start: time(period.from_secs),
@@ -422,6 +471,7 @@ fn accrue_contract(
             maintenance: m(accrual.maintenance),
             refunded: m(accrual.refund),
             created_at: until,
+            posting: Some(reference.to_string()),
         });
         released += accrual.released;
         refunded += accrual.refund;

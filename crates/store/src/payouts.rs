@@ -70,6 +70,9 @@ pub struct AccrualRow {
     pub refunded: Decimal,
     /// Written.
     pub created_at: DateTime<Utc>,
+    /// The reference of the ledger postings this row is part of (`None`: accrued
+    /// before postings were summed, when each transfer named its contract).
+    pub posting: Option<String>,
 }
 
 /// A contract's money and progress after accrual.
@@ -132,6 +135,40 @@ pub struct Settlement {
     pub accrued_refunded: Decimal,
 }
 
+/// How the reference of an accrual transaction's summed postings begins (an id
+/// follows); its accrual rows carry the whole reference in `posting`.
+pub const ACCRUAL_POSTING_PREFIX: &str = "accrual ";
+
+/// What one accrual posting's rows add up to, per kind of movement.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccruedTotals {
+    /// Σ released.
+    pub released: Decimal,
+    /// Σ seller fee.
+    pub seller_fee: Decimal,
+    /// Σ revenue.
+    pub revenue: Decimal,
+    /// Σ maintenance.
+    pub maintenance: Decimal,
+    /// Σ refunded.
+    pub refunded: Decimal,
+}
+
+/// The sum of one kind of transfer under one reference between two purposes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostedTotal {
+    /// The transfers' reference.
+    pub reference: String,
+    /// Their kind.
+    pub kind: String,
+    /// The debited accounts' purpose.
+    pub debit_purpose: String,
+    /// The credited accounts' purpose.
+    pub credit_purpose: String,
+    /// Σ amount.
+    pub amount: Decimal,
+}
+
 /// Reads and writes hashprices and deliveries; reads what accrual needs.
 #[async_trait]
 pub trait PayoutStore: Send + Sync {
@@ -171,4 +208,12 @@ pub trait PayoutStore: Send + Sync {
     async fn settlements(&self) -> Result<Vec<Settlement>, StoreError>;
     /// The accrual rows of a contract, in period order.
     async fn accruals(&self, contract_id: Uuid) -> Result<Vec<AccrualRow>, StoreError>;
+    /// Each accrual posting's rows summed (rows with a posting reference), for
+    /// `hashmarket verify`.
+    async fn accrued_totals(
+        &self,
+    ) -> Result<std::collections::BTreeMap<String, AccruedTotals>, StoreError>;
+    /// Transfers whose reference starts with `prefix`, summed per (reference,
+    /// kind, debit purpose, credit purpose), for `hashmarket verify`.
+    async fn posted_totals(&self, prefix: &str) -> Result<Vec<PostedTotal>, StoreError>;
 }

@@ -113,6 +113,97 @@ async fn two_contracts_share_an_under_delivering_rig(app: TestApp) {
         .is_empty());
 }
 
+/// One run over three contracts of two buyers with one seller posts one transfer
+/// per (kind, account pair) — releases through the operator's `settlement` — under
+/// one reference that its accrual rows carry; `verify` reconciles the two and
+/// names a posting whose rows were changed behind its back.
+async fn a_run_posts_sums_per_account_that_reconcile_with_its_rows(app: TestApp) {
+    let operator = user(&app, Role::Operator, true).await;
+    let seller = user(&app, Role::User, true).await;
+    let (a, b) = (
+        user(&app, Role::User, true).await,
+        user(&app, Role::User, true).await,
+    );
+    let (rig, ids) = contracts(&app, &operator, &seller, &[&a, &b, &a], "10 TH/s").await;
+    hashprice(&app, &operator, "0.00000068").await;
+    set_clock(&app, &operator, t0() + Duration::hours(24)).await;
+    for h in (0..24).step_by(6) {
+        deliver(&app, &operator, &rig, (h, h + 6), "15 TH/s").await;
+    }
+    let run = accrue(&app, &operator).await;
+    assert_eq!(
+        (run["periods"].as_u64(), run["completed"].as_u64()),
+        (Some(12), Some(3))
+    );
+    let prefix = hashmarket_store::payouts::ACCRUAL_POSTING_PREFIX;
+    let posted = app.store.posted_totals(prefix).await.unwrap();
+    let references: std::collections::BTreeSet<&str> =
+        posted.iter().map(|p| p.reference.as_str()).collect();
+    assert_eq!(references.len(), 1, "one transaction, one reference");
+    let legs: Vec<(&str, &str, &str, String)> = posted
+        .iter()
+        .map(|p| {
+            let amount = p.amount.normalize().to_string();
+            (
+                p.kind.as_str(),
+                p.debit_purpose.as_str(),
+                p.credit_purpose.as_str(),
+                amount,
+            )
+        })
+        .collect();
+    // 15 of 30 TH/s delivered: each contract releases half its 0.001 BTC cost.
+    for leg in [
+        ("release", "contract_escrow", "settlement", "0.0015"),
+        ("release", "settlement", "available", "0.0015"),
+        ("seller_fee", "available", "fees", "0.00003"),
+        ("refund", "contract_escrow", "available", "0.0015"),
+    ] {
+        let leg = (leg.0, leg.1, leg.2, leg.3.to_string());
+        assert!(legs.contains(&leg), "{leg:?} not in {legs:?}");
+    }
+    let operator_entries = app
+        .store
+        .ledger_entries(
+            hashmarket_store::market::OPERATOR_ID,
+            Some("BTC"),
+            None,
+            1000,
+        )
+        .await
+        .unwrap();
+    let settlement: Vec<_> = operator_entries
+        .iter()
+        .filter(|e| e.entry.account.purpose == "settlement")
+        .collect();
+    // In from each of the two buyers, out to the one seller: three entries, not
+    // one per contract-period (12) or per contract (3 + 3).
+    assert_eq!(settlement.len(), 3, "{settlement:?}");
+    let rows = app.store.accruals(ids[0].parse().unwrap()).await.unwrap();
+    assert!(rows
+        .iter()
+        .all(|r| r.posting.as_deref() == references.first().copied()));
+    assert!(hashmarket_market::verify::verify(&*app.store)
+        .await
+        .unwrap()
+        .is_empty());
+
+    app.tamper(&format!(
+        "UPDATE accruals SET revenue = maintenance WHERE contract_id = '{}'",
+        ids[1]
+    ))
+    .await;
+    let violations = hashmarket_market::verify::verify(&*app.store)
+        .await
+        .unwrap();
+    assert!(
+        violations
+            .iter()
+            .any(|v| v.0.contains("revenue posted") && v.0.contains(references.first().unwrap())),
+        "{violations:?}"
+    );
+}
+
 async fn concurrent_runs_credit_each_period_once(app: TestApp) {
     let operator = user(&app, Role::Operator, true).await;
     let seller = user(&app, Role::User, true).await;
@@ -240,6 +331,7 @@ on_both_backends!(
     config = crate::payouts::config();
     a_contract_runs_to_its_end_exact_to_the_satoshi,
     two_contracts_share_an_under_delivering_rig,
+    a_run_posts_sums_per_account_that_reconcile_with_its_rows,
     concurrent_runs_credit_each_period_once,
     a_killed_accrual_resumes_and_credits_nothing_twice,
 );

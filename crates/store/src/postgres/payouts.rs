@@ -1,3 +1,5 @@
+use std::collections::BTreeMap;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::Row;
@@ -6,8 +8,8 @@ use uuid::Uuid;
 use super::market::{contract_from_row, CONTRACT_COLUMNS};
 use super::PgStore;
 use crate::payouts::{
-    AccrualRow, AccruingContract, DeliveryRow, HashpriceRow, PayoutStore, ReportOutcome,
-    RigContract, Settlement,
+    AccrualRow, AccruedTotals, AccruingContract, DeliveryRow, HashpriceRow, PayoutStore,
+    PostedTotal, ReportOutcome, RigContract, Settlement,
 };
 use crate::StoreError;
 
@@ -236,11 +238,57 @@ impl PayoutStore for PgStore {
         .await?;
         rows.iter().map(accrual_row).collect()
     }
+
+    async fn accrued_totals(&self) -> Result<BTreeMap<String, AccruedTotals>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT posting, SUM(released) AS released, SUM(seller_fee) AS seller_fee, \
+             SUM(revenue) AS revenue, SUM(maintenance) AS maintenance, SUM(refunded) AS refunded \
+             FROM accruals WHERE posting IS NOT NULL GROUP BY posting",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("posting")?,
+                    AccruedTotals {
+                        released: r.try_get("released")?,
+                        seller_fee: r.try_get("seller_fee")?,
+                        revenue: r.try_get("revenue")?,
+                        maintenance: r.try_get("maintenance")?,
+                        refunded: r.try_get("refunded")?,
+                    },
+                ))
+            })
+            .collect()
+    }
+
+    async fn posted_totals(&self, prefix: &str) -> Result<Vec<PostedTotal>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT reference, kind, debit_purpose, credit_purpose, SUM(amount) AS amount \
+             FROM transfers WHERE left(reference, length($1)) = $1 \
+             GROUP BY reference, kind, debit_purpose, credit_purpose",
+        )
+        .bind(prefix)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(PostedTotal {
+                    reference: r.try_get("reference")?,
+                    kind: r.try_get("kind")?,
+                    debit_purpose: r.try_get("debit_purpose")?,
+                    credit_purpose: r.try_get("credit_purpose")?,
+                    amount: r.try_get("amount")?,
+                })
+            })
+            .collect()
+    }
 }
 
 /// The columns [`accrual_row`] reads.
 pub(super) const ACCRUAL_COLUMNS: &str = "contract_id, period_start, period_end, delivered_hs, \
-     released, seller_fee, revenue, maintenance, refunded, created_at";
+     released, seller_fee, revenue, maintenance, refunded, created_at, posting";
 
 /// One accrual row, selected with [`ACCRUAL_COLUMNS`].
 pub(super) fn accrual_row(r: &sqlx::postgres::PgRow) -> Result<AccrualRow, StoreError> {
@@ -255,5 +303,6 @@ pub(super) fn accrual_row(r: &sqlx::postgres::PgRow) -> Result<AccrualRow, Store
         maintenance: r.try_get("maintenance")?,
         refunded: r.try_get("refunded")?,
         created_at: r.try_get("created_at")?,
+        posting: r.try_get("posting")?,
     })
 }

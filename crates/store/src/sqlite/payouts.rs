@@ -1,5 +1,8 @@
+use std::collections::BTreeMap;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use futures_util::TryStreamExt;
 use sqlx::Row;
 use uuid::Uuid;
 
@@ -7,8 +10,8 @@ use super::codec::{decimal, decimal_text, opt_time, time, time_text, uuid};
 use super::market::{contract_from_row, CONTRACT_COLUMNS};
 use super::SqliteStore;
 use crate::payouts::{
-    AccrualRow, AccruingContract, DeliveryRow, HashpriceRow, PayoutStore, ReportOutcome,
-    RigContract, Settlement,
+    AccrualRow, AccruedTotals, AccruingContract, DeliveryRow, HashpriceRow, PayoutStore,
+    PostedTotal, ReportOutcome, RigContract, Settlement,
 };
 use crate::StoreError;
 
@@ -262,11 +265,62 @@ impl PayoutStore for SqliteStore {
         .await?;
         rows.iter().map(accrual_row).collect()
     }
+
+    async fn accrued_totals(&self) -> Result<BTreeMap<String, AccruedTotals>, StoreError> {
+        // Decimals are text here: sum them exactly in Rust, never in SQL.
+        let mut totals: BTreeMap<String, AccruedTotals> = BTreeMap::new();
+        let mut rows = sqlx::query(
+            "SELECT posting, released, seller_fee, revenue, maintenance, refunded \
+             FROM accruals WHERE posting IS NOT NULL",
+        )
+        .fetch(self.reader());
+        while let Some(r) = rows.try_next().await? {
+            let t = totals.entry(r.try_get("posting")?).or_default();
+            t.released += decimal(&r, "released")?;
+            t.seller_fee += decimal(&r, "seller_fee")?;
+            t.revenue += decimal(&r, "revenue")?;
+            t.maintenance += decimal(&r, "maintenance")?;
+            t.refunded += decimal(&r, "refunded")?;
+        }
+        Ok(totals)
+    }
+
+    async fn posted_totals(&self, prefix: &str) -> Result<Vec<PostedTotal>, StoreError> {
+        let mut totals: BTreeMap<(String, String, String, String), rust_decimal::Decimal> =
+            BTreeMap::new();
+        let mut rows = sqlx::query(
+            "SELECT reference, kind, debit_purpose, credit_purpose, amount FROM transfers \
+             WHERE substr(reference, 1, length(?1)) = ?1",
+        )
+        .bind(prefix)
+        .fetch(self.reader());
+        while let Some(r) = rows.try_next().await? {
+            let key = (
+                r.try_get("reference")?,
+                r.try_get("kind")?,
+                r.try_get("debit_purpose")?,
+                r.try_get("credit_purpose")?,
+            );
+            *totals.entry(key).or_default() += decimal(&r, "amount")?;
+        }
+        Ok(totals
+            .into_iter()
+            .map(
+                |((reference, kind, debit_purpose, credit_purpose), amount)| PostedTotal {
+                    reference,
+                    kind,
+                    debit_purpose,
+                    credit_purpose,
+                    amount,
+                },
+            )
+            .collect())
+    }
 }
 
 /// The columns [`accrual_row`] reads.
 pub(super) const ACCRUAL_COLUMNS: &str = "contract_id, period_start, period_end, delivered_hs, \
-     released, seller_fee, revenue, maintenance, refunded, created_at";
+     released, seller_fee, revenue, maintenance, refunded, created_at, posting";
 
 /// One accrual row, selected with [`ACCRUAL_COLUMNS`].
 pub(super) fn accrual_row(r: &sqlx::sqlite::SqliteRow) -> Result<AccrualRow, StoreError> {
@@ -281,5 +335,6 @@ pub(super) fn accrual_row(r: &sqlx::sqlite::SqliteRow) -> Result<AccrualRow, Sto
         maintenance: decimal(r, "maintenance")?,
         refunded: decimal(r, "refunded")?,
         created_at: time(r, "created_at")?,
+        posting: r.try_get("posting")?,
     })
 }

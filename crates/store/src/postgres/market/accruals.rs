@@ -37,12 +37,13 @@ pub(super) async fn insert_accruals(
     let delivered: Vec<i64> = rows.iter().map(|a| a.delivered_hs).collect();
     let money = |f: fn(&AccrualRow) -> Decimal| -> Vec<Decimal> { rows.iter().map(f).collect() };
     let created: Vec<DateTime<Utc>> = rows.iter().map(|a| a.created_at).collect();
+    let postings: Vec<Option<&str>> = rows.iter().map(|a| a.posting.as_deref()).collect();
     sqlx::query(
         "INSERT INTO accruals (contract_id, period_start, period_end, delivered_hs, \
-         released, seller_fee, revenue, maintenance, refunded, created_at) \
+         released, seller_fee, revenue, maintenance, refunded, created_at, posting) \
          SELECT * FROM UNNEST($1::uuid[], $2::timestamptz[], $3::timestamptz[], $4::bigint[], \
          $5::numeric[], $6::numeric[], $7::numeric[], $8::numeric[], $9::numeric[], \
-         $10::timestamptz[])",
+         $10::timestamptz[], $11::text[])",
     )
     .bind(&ids)
     .bind(&starts)
@@ -54,6 +55,7 @@ pub(super) async fn insert_accruals(
     .bind(money(|a| a.maintenance))
     .bind(money(|a| a.refunded))
     .bind(&created)
+    .bind(&postings)
     .execute(&mut *tx)
     .await?;
     Ok(())
