@@ -213,12 +213,9 @@ impl Batch {
         self.work.find_idempotency_keys(wanted).await
     }
 
-    /// Locks contracts and reads their accrual progress inside the transaction.
-    pub async fn lock_contract_progress(
-        &mut self,
-        ids: &[Uuid],
-    ) -> Result<Vec<(Uuid, Option<DateTime<Utc>>)>, StoreError> {
-        self.work.lock_contract_progress(ids).await
+    /// Makes this the only accrual transaction until it commits or rolls back.
+    pub async fn lock_accrual(&mut self) -> Result<(), StoreError> {
+        self.work.lock_accrual().await
     }
 
     /// The emails this batch may write.

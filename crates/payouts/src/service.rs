@@ -282,7 +282,10 @@ async fn accrue_page(
     after: &mut Option<Uuid>,
     report: &mut AccrualReport,
 ) -> Result<Page, AccrualError> {
-    let mut batch: Option<Batch> = None;
+    // Lock first, read after: a concurrent run waits here until this one ends,
+    // then its reads (fresh statements) see what this one committed.
+    let mut batch = Batch::new(store.begin().await?, until, notices.clone());
+    batch.lock_accrual().await?;
     let mut postings = Postings::new();
     let reference = format!("{ACCRUAL_POSTING_PREFIX}{}", Uuid::now_v7());
     let mut covered: u64 = 0;
@@ -294,23 +297,6 @@ async fn accrue_page(
         *after = Some(tail.contract.id);
         let short = chunk.len() < limit as usize;
         let data = page_data(store, &chunk, rates, until).await?;
-        if batch.is_none() {
-            batch = Some(Batch::new(store.begin().await?, until, notices.clone()));
-        }
-        let work = batch.as_mut().expect("begun above");
-        // Decide on committed progress: a concurrent run may have accrued some of
-        // these since they were read; skip those (locking first makes us wait
-        // for it, then see its result).
-        let ids: Vec<Uuid> = chunk.iter().map(|c| c.contract.id).collect();
-        let fresh: BTreeMap<Uuid, Option<DateTime<Utc>>> = work
-            .lock_contract_progress(&ids)
-            .await?
-            .into_iter()
-            .collect();
-        let chunk: Vec<AccruingContract> = chunk
-            .into_iter()
-            .filter(|c| fresh.get(&c.contract.id) == Some(&c.accrued_until))
-            .collect();
         let context = Context {
             rates,
             data: &data,
@@ -319,9 +305,9 @@ async fn accrue_page(
             reference: &reference,
         };
         for contract in &chunk {
-            accrue_contract(work, &mut postings, contract, &context, report)?;
+            accrue_contract(&mut batch, &mut postings, contract, &context, report)?;
         }
-        work.flush_accruals().await?;
+        batch.flush_accruals().await?;
         covered += chunk.len() as u64;
         report.contracts += chunk.len() as u64;
         if short {
@@ -331,11 +317,9 @@ async fn accrue_page(
             break false;
         }
     };
-    if let Some(mut batch) = batch {
-        batch.lock(&postings.accounts()).await?;
-        postings.post(&mut batch, &reference);
-        batch.commit().await?;
-    }
+    batch.lock(&postings.accounts()).await?;
+    postings.post(&mut batch, &reference);
+    batch.commit().await?;
     Ok(Page {
         contracts: covered,
         last,

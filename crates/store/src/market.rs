@@ -428,12 +428,9 @@ pub trait UnitOfWork: Send {
         &mut self,
         completions: &[IdempotencyCompletion],
     ) -> Result<(), StoreError>;
-    /// Locks contracts (in id order) and reads how far each has been accrued, so
-    /// a run decides on what is committed, not on what it read before.
-    async fn lock_contract_progress(
-        &mut self,
-        ids: &[Uuid],
-    ) -> Result<Vec<(Uuid, Option<DateTime<Utc>>)>, StoreError>;
+    /// Makes this the only accrual transaction until it ends: a concurrent run
+    /// waits here, then reads the progress this one committed.
+    async fn lock_accrual(&mut self) -> Result<(), StoreError>;
     /// Records accrued (contract, period) rows; one that exists already fails the
     /// batch (accrual happens once).
     async fn insert_accruals(

@@ -234,11 +234,8 @@ macro_rules! delegate_market_store {
                     idempotency::complete_idempotency(&mut self.tx, completions).await
                 }
 
-                async fn lock_contract_progress(
-                    &mut self,
-                    ids: &[Uuid],
-                ) -> Result<Vec<(Uuid, Option<DateTime<Utc>>)>, StoreError> {
-                    accruals::lock_contract_progress(&mut self.tx, ids).await
+                async fn lock_accrual(&mut self) -> Result<(), StoreError> {
+                    accruals::lock_accrual(&mut self.tx).await
                 }
 
                 async fn insert_accruals(&mut self, rows: &[AccrualRow]) -> Result<(), StoreError> {

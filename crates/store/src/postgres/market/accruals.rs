@@ -1,27 +1,19 @@
-//! PostgreSQL: accrual in a unit of work — locking contracts' progress, recording
+//! PostgreSQL: accrual in a unit of work — one accrual transaction at a time, recording
 //! accrued periods, and writing contracts' totals, progress and status.
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
-use sqlx::{PgConnection, Row};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::payouts::{AccrualRow, ContractProgress};
 use crate::StoreError;
 
-pub(super) async fn lock_contract_progress(
-    tx: &mut PgConnection,
-    ids: &[Uuid],
-) -> Result<Vec<(Uuid, Option<DateTime<Utc>>)>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT id, accrued_until FROM contracts WHERE id = ANY($1) ORDER BY id FOR UPDATE",
-    )
-    .bind(ids)
-    .fetch_all(&mut *tx)
-    .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get("id")?, r.try_get("accrued_until")?)))
-        .collect()
+pub(super) async fn lock_accrual(tx: &mut PgConnection) -> Result<(), StoreError> {
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('accrual'))")
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
 }
 
 pub(super) async fn insert_accruals(

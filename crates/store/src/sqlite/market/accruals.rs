@@ -1,35 +1,15 @@
-//! SQLite: accrual in a unit of work — locking contracts' progress, recording
+//! SQLite: accrual in a unit of work — one accrual transaction at a time, recording
 //! accrued periods, and writing contracts' totals, progress and status.
 
-use chrono::{DateTime, Utc};
 use sqlx::SqliteConnection;
-use uuid::Uuid;
 
 use crate::payouts::{AccrualRow, ContractProgress};
-use crate::sqlite::codec::{decimal_text, opt_time, time_text, uuid};
+use crate::sqlite::codec::{decimal_text, time_text};
 use crate::StoreError;
 
-pub(super) async fn lock_contract_progress(
-    tx: &mut SqliteConnection,
-    ids: &[Uuid],
-) -> Result<Vec<(Uuid, Option<DateTime<Utc>>)>, StoreError> {
-    // The single writer connection already excludes other writers.
-    let mut out = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(10_000) {
-        let list = (1..=chunk.len())
-            .map(|i| format!("?{i}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let sql = format!("SELECT id, accrued_until FROM contracts WHERE id IN ({list})");
-        let mut query = sqlx::query(&sql);
-        for id in chunk {
-            query = query.bind(id.to_string());
-        }
-        for r in query.fetch_all(&mut *tx).await? {
-            out.push((uuid(&r, "id")?, opt_time(&r, "accrued_until")?));
-        }
-    }
-    Ok(out)
+pub(super) async fn lock_accrual(_tx: &mut SqliteConnection) -> Result<(), StoreError> {
+    // A write transaction (`BEGIN IMMEDIATE`) already excludes every other writer.
+    Ok(())
 }
 
 pub(super) async fn insert_accruals(
