@@ -444,6 +444,9 @@ fn accrue_contract(
                 refund: m(accrual.refund),
             },
         );
+        released += accrual.released;
+        refunded += accrual.refund;
+        revenue_total += accrual.revenue - accrual.maintenance;
         batch.add_accrual(AccrualRow {
             contract_id: c.id,
             period_start: time(period.from_secs),
@@ -456,10 +459,9 @@ fn accrue_contract(
             refunded: m(accrual.refund),
             created_at: until,
             posting: Some(reference.to_string()),
+            released_total: Some(m(released)),
+            revenue_total: Some(m(revenue_total)),
         });
-        released += accrual.released;
-        refunded += accrual.refund;
-        revenue_total += accrual.revenue - accrual.maintenance;
         accrued_until = period.to_secs;
         report.periods += 1;
         if period.to_secs >= terms.end_secs {
@@ -467,38 +469,35 @@ fn accrue_contract(
             break;
         }
     }
-    if accrued_until == resume && !completed {
+    if !completed {
+        // An active contract's progress and totals are its latest accrual row's.
         return Ok(());
     }
-    if completed {
-        // The contract's money is settled in full: releases + refunds = cost.
-        assert_eq!(
-            released + refunded,
-            terms.cost_minor,
-            "contract {} settled unevenly",
-            c.id
-        );
-        report.completed += 1;
-    }
+    // The contract's money is settled in full: releases + refunds = cost.
+    assert_eq!(
+        released + refunded,
+        terms.cost_minor,
+        "contract {} settled unevenly",
+        c.id
+    );
+    report.completed += 1;
     let progress = ContractProgress {
         id: c.id,
         released_to_seller: from_minor(released, dec),
         refunded_to_buyer: from_minor(refunded, dec),
         mining_revenue: from_minor(revenue_total, dec),
         accrued_until: time(accrued_until),
-        status: if completed { "completed" } else { "active" }.into(),
+        status: "completed".into(),
     };
-    if completed {
-        let ended = ContractRow {
-            status: progress.status.clone(),
-            released_to_seller: progress.released_to_seller,
-            refunded_to_buyer: progress.refunded_to_buyer,
-            mining_revenue: progress.mining_revenue,
-            ..c.clone()
-        };
-        for email in batch_notices(batch).contract_ended(&ended) {
-            batch.add_email(email);
-        }
+    let ended = ContractRow {
+        status: progress.status.clone(),
+        released_to_seller: progress.released_to_seller,
+        refunded_to_buyer: progress.refunded_to_buyer,
+        mining_revenue: progress.mining_revenue,
+        ..c.clone()
+    };
+    for email in batch_notices(batch).contract_ended(&ended) {
+        batch.add_email(email);
     }
     batch.set_contract_progress(progress);
     Ok(())

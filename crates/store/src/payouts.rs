@@ -73,6 +73,11 @@ pub struct AccrualRow {
     /// The reference of the ledger postings this row is part of (`None`: accrued
     /// before postings were summed, when each transfer named its contract).
     pub posting: Option<String>,
+    /// The contract's released total through this period (`None`: accrued before
+    /// rows carried totals).
+    pub released_total: Option<Decimal>,
+    /// The contract's mining revenue (less maintenance) through this period.
+    pub revenue_total: Option<Decimal>,
 }
 
 /// A contract's money and progress after accrual.
@@ -138,6 +143,24 @@ pub struct Settlement {
 /// How the reference of an accrual transaction's summed postings begins (an id
 /// follows); its accrual rows carry the whole reference in `posting`.
 pub const ACCRUAL_POSTING_PREFIX: &str = "accrual ";
+
+/// A contract as read (both backends, SQL as written here): the stored row, with
+/// an active contract's money totals and accrual progress taken from its latest
+/// accrual row, which carries running totals — so accrual writes one row per
+/// contract and period and updates the contract only when it completes. Select
+/// [`CONTRACT_READ_COLUMNS`] from [`CONTRACT_READ_FROM`]; the contract is `c`.
+pub(crate) const CONTRACT_READ_COLUMNS: &str =
+    "c.id, c.market, c.buyer_id, c.seller_id, c.rig_id, c.buy_order_id, c.sell_order_id, \
+     c.hash_rate_hs, c.price, c.cost, c.buyer_fee, c.asset, c.tenor_days, c.starts_at, \
+     c.ends_at, c.status, COALESCE(p.released_total, c.released_to_seller) AS released_to_seller, \
+     c.refunded_to_buyer, COALESCE(p.revenue_total, c.mining_revenue) AS mining_revenue, \
+     c.created_at, COALESCE(p.period_end, c.accrued_until) AS accrued_until";
+
+/// See [`CONTRACT_READ_COLUMNS`]: the contract and its latest accrual row (one
+/// index probe on the accruals' primary key).
+pub(crate) const CONTRACT_READ_FROM: &str = "contracts c LEFT JOIN accruals p \
+     ON p.contract_id = c.id \
+     AND p.period_start = (SELECT max(l.period_start) FROM accruals l WHERE l.contract_id = c.id)";
 
 /// What one accrual posting's rows add up to, per kind of movement.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

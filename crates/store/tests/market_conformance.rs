@@ -7,6 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 use futures_util::StreamExt;
 use hashmarket_store::finance::{ExportFilter, ExportRow};
 use hashmarket_store::market::*;
+use hashmarket_store::payouts::{AccrualRow, ContractProgress};
 use hashmarket_store::testing::TestDatabase;
 use hashmarket_store::{connect, Backend, ConnectOptions, Store};
 use rust_decimal::Decimal;
@@ -263,7 +264,8 @@ async fn orders_upsert_and_rebuild_in_engine_order((store, _db): (Arc<dyn Store>
         .is_empty());
 }
 
-async fn contracts_list_by_role((store, _db): (Arc<dyn Store>, TestDatabase)) {
+/// A stored 30-day contract between a new buyer and seller (on a new rig).
+async fn stored_contract(store: &Arc<dyn Store>) -> ContractRow {
     let (buyer, seller) = (Uuid::now_v7(), Uuid::now_v7());
     let r = rig(seller, 10_000_000_000_000);
     store.insert_rig(&r).await.unwrap();
@@ -298,6 +300,12 @@ async fn contracts_list_by_role((store, _db): (Arc<dyn Store>, TestDatabase)) {
         .await
         .unwrap();
     work.commit().await.unwrap();
+    contract
+}
+
+async fn contracts_list_by_role((store, _db): (Arc<dyn Store>, TestDatabase)) {
+    let contract = stored_contract(&store).await;
+    let (buyer, seller) = (contract.buyer_id, contract.seller_id);
     assert_eq!(
         store.contract(contract.id).await.unwrap().unwrap(),
         contract
@@ -324,6 +332,90 @@ async fn contracts_list_by_role((store, _db): (Arc<dyn Store>, TestDatabase)) {
             .len(),
         0
     );
+}
+
+/// An accrual row of `contract` for the day `day`, with running totals when given.
+fn accrual(contract: &ContractRow, day: i64, totals: Option<(&str, &str)>) -> AccrualRow {
+    AccrualRow {
+        contract_id: contract.id,
+        period_start: at(day * 86_400),
+        period_end: at((day + 1) * 86_400),
+        delivered_hs: contract.hash_rate_hs,
+        released: dec("0.00000055"),
+        seller_fee: Decimal::ZERO,
+        revenue: dec("0.00000001"),
+        maintenance: Decimal::ZERO,
+        refunded: Decimal::ZERO,
+        created_at: at((day + 1) * 86_400),
+        posting: totals.map(|_| format!("accrual {day}")),
+        released_total: totals.map(|t| dec(t.0)),
+        revenue_total: totals.map(|t| dec(t.1)),
+    }
+}
+
+/// An active contract's totals and progress are its latest accrual row's; rows
+/// written before rows carried totals fall back to the contract's own columns
+/// (which were updated with them) — a database accrued by an older version reads
+/// the same after the upgrade.
+async fn an_active_contract_reads_its_latest_accrual_row(
+    (store, _db): (Arc<dyn Store>, TestDatabase),
+) {
+    let contract = stored_contract(&store).await;
+    let due = || async {
+        let due = store
+            .contracts_to_accrue(at(40 * 86_400), None, 10)
+            .await
+            .unwrap();
+        assert_eq!(due.len(), 1);
+        (due[0].accrued_until, due[0].contract.clone())
+    };
+    assert_eq!(due().await, (None, contract.clone()));
+    // Day 0 the old way: a row without totals, and the contract row updated.
+    let mut work = store.begin().await.unwrap();
+    work.insert_accruals(&[accrual(&contract, 0, None)])
+        .await
+        .unwrap();
+    work.update_contract_progress(&[ContractProgress {
+        id: contract.id,
+        released_to_seller: dec("0.00000055"),
+        refunded_to_buyer: Decimal::ZERO,
+        mining_revenue: dec("0.00000001"),
+        accrued_until: at(86_400),
+        status: "active".into(),
+    }])
+    .await
+    .unwrap();
+    work.commit().await.unwrap();
+    let (until, read) = due().await;
+    assert_eq!(until, Some(at(86_400)));
+    assert_eq!(read.released_to_seller, dec("0.00000055"));
+    // Days 1 and 2 the new way: rows with running totals, the contract untouched.
+    let mut work = store.begin().await.unwrap();
+    work.insert_accruals(&[
+        accrual(&contract, 1, Some(("0.0000011", "0.00000002"))),
+        accrual(&contract, 2, Some(("0.00000165", "0.00000003"))),
+    ])
+    .await
+    .unwrap();
+    work.commit().await.unwrap();
+    let (until, read) = due().await;
+    assert_eq!(until, Some(at(3 * 86_400)));
+    assert_eq!(
+        (read.released_to_seller, read.mining_revenue),
+        (dec("0.00000165"), dec("0.00000003"))
+    );
+    assert_eq!(store.contract(contract.id).await.unwrap().unwrap(), read);
+    let listed = store
+        .contracts(contract.buyer_id, ContractRole::Buyer, None, None, 10)
+        .await
+        .unwrap();
+    assert_eq!(listed, vec![read]);
+    // Accrued up to day 3: not due again until later.
+    assert!(store
+        .contracts_to_accrue(at(3 * 86_400), None, 10)
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 async fn idempotency_claims_follow_the_draft((store, _db): (Arc<dyn Store>, TestDatabase)) {
@@ -501,6 +593,7 @@ conformance!(
     rig_capacity_is_enforced_by_the_database,
     orders_upsert_and_rebuild_in_engine_order,
     contracts_list_by_role,
+    an_active_contract_reads_its_latest_accrual_row,
     idempotency_claims_follow_the_draft,
     racing_claims_admit_exactly_one,
     export_filters_select_exactly,

@@ -5,11 +5,11 @@ use chrono::{DateTime, Utc};
 use sqlx::Row;
 use uuid::Uuid;
 
-use super::market::{contract_from_row, CONTRACT_COLUMNS};
+use super::market::contract_from_row;
 use super::PgStore;
 use crate::payouts::{
     AccrualRow, AccruedTotals, AccruingContract, DeliveryRow, HashpriceRow, PayoutStore,
-    PostedTotal, ReportOutcome, RigContract, Settlement,
+    PostedTotal, ReportOutcome, RigContract, Settlement, CONTRACT_READ_COLUMNS, CONTRACT_READ_FROM,
 };
 use crate::StoreError;
 
@@ -157,9 +157,9 @@ impl PayoutStore for PgStore {
         limit: u32,
     ) -> Result<Vec<AccruingContract>, StoreError> {
         let rows = sqlx::query(&format!(
-            "SELECT {CONTRACT_COLUMNS}, accrued_until FROM contracts WHERE status = 'active' \
-             AND COALESCE(accrued_until, starts_at) < $1 AND ($2::uuid IS NULL OR id > $2) \
-             ORDER BY id LIMIT $3"
+            "SELECT {CONTRACT_READ_COLUMNS} FROM {CONTRACT_READ_FROM} WHERE c.status = 'active' \
+             AND COALESCE(p.period_end, c.accrued_until, c.starts_at) < $1 \
+             AND ($2::uuid IS NULL OR c.id > $2) ORDER BY c.id LIMIT $3"
         ))
         .bind(until)
         .bind(after)
@@ -205,13 +205,15 @@ impl PayoutStore for PgStore {
     }
 
     async fn settlements(&self) -> Result<Vec<Settlement>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT c.id, c.status, c.cost, c.released_to_seller, c.refunded_to_buyer, \
-             COALESCE(SUM(a.released), 0) AS accrued_released, \
-             COALESCE(SUM(a.refunded), 0) AS accrued_refunded \
-             FROM contracts c LEFT JOIN accruals a ON a.contract_id = c.id \
-             GROUP BY c.id ORDER BY c.id",
-        )
+        let rows = sqlx::query(&format!(
+            "SELECT c.id, c.status, c.cost, \
+             COALESCE(p.released_total, c.released_to_seller) AS released_to_seller, \
+             c.refunded_to_buyer, COALESCE(s.released, 0) AS accrued_released, \
+             COALESCE(s.refunded, 0) AS accrued_refunded \
+             FROM {CONTRACT_READ_FROM} LEFT JOIN (SELECT contract_id, SUM(released) AS released, \
+             SUM(refunded) AS refunded FROM accruals GROUP BY contract_id) s ON s.contract_id = c.id \
+             ORDER BY c.id"
+        ))
         .fetch_all(self.pool())
         .await?;
         rows.iter()
@@ -288,7 +290,8 @@ impl PayoutStore for PgStore {
 
 /// The columns [`accrual_row`] reads.
 pub(super) const ACCRUAL_COLUMNS: &str = "contract_id, period_start, period_end, delivered_hs, \
-     released, seller_fee, revenue, maintenance, refunded, created_at, posting";
+     released, seller_fee, revenue, maintenance, refunded, created_at, posting, released_total, \
+     revenue_total";
 
 /// One accrual row, selected with [`ACCRUAL_COLUMNS`].
 pub(super) fn accrual_row(r: &sqlx::postgres::PgRow) -> Result<AccrualRow, StoreError> {
@@ -304,5 +307,7 @@ pub(super) fn accrual_row(r: &sqlx::postgres::PgRow) -> Result<AccrualRow, Store
         refunded: r.try_get("refunded")?,
         created_at: r.try_get("created_at")?,
         posting: r.try_get("posting")?,
+        released_total: r.try_get("released_total")?,
+        revenue_total: r.try_get("revenue_total")?,
     })
 }

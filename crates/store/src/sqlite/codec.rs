@@ -48,6 +48,13 @@ pub fn decimal(row: &SqliteRow, column: &'static str) -> Result<Decimal, StoreEr
     Decimal::from_str(&text).map_err(|e| corrupt(column, e))
 }
 
+/// Reads a nullable decimal column.
+pub fn opt_decimal(row: &SqliteRow, column: &'static str) -> Result<Option<Decimal>, StoreError> {
+    let text: Option<String> = row.try_get(column)?;
+    text.map(|t| Decimal::from_str(&t).map_err(|e| corrupt(column, e)))
+        .transpose()
+}
+
 /// Reads a time column.
 pub fn time(row: &SqliteRow, column: &'static str) -> Result<DateTime<Utc>, StoreError> {
     let text: String = row.try_get(column)?;

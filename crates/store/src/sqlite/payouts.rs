@@ -6,12 +6,12 @@ use futures_util::TryStreamExt;
 use sqlx::Row;
 use uuid::Uuid;
 
-use super::codec::{decimal, decimal_text, opt_time, time, time_text, uuid};
-use super::market::{contract_from_row, CONTRACT_COLUMNS};
+use super::codec::{decimal, decimal_text, opt_decimal, opt_time, time, time_text, uuid};
+use super::market::contract_from_row;
 use super::SqliteStore;
 use crate::payouts::{
     AccrualRow, AccruedTotals, AccruingContract, DeliveryRow, HashpriceRow, PayoutStore,
-    PostedTotal, ReportOutcome, RigContract, Settlement,
+    PostedTotal, ReportOutcome, RigContract, Settlement, CONTRACT_READ_COLUMNS, CONTRACT_READ_FROM,
 };
 use crate::StoreError;
 
@@ -168,9 +168,9 @@ impl PayoutStore for SqliteStore {
         limit: u32,
     ) -> Result<Vec<AccruingContract>, StoreError> {
         let rows = sqlx::query(&format!(
-            "SELECT {CONTRACT_COLUMNS}, accrued_until FROM contracts WHERE status = 'active' \
-             AND COALESCE(accrued_until, starts_at) < ?1 AND (?2 IS NULL OR id > ?2) \
-             ORDER BY id LIMIT ?3"
+            "SELECT {CONTRACT_READ_COLUMNS} FROM {CONTRACT_READ_FROM} WHERE c.status = 'active' \
+             AND COALESCE(p.period_end, c.accrued_until, c.starts_at) < ?1 \
+             AND (?2 IS NULL OR c.id > ?2) ORDER BY c.id LIMIT ?3"
         ))
         .bind(time_text(&until))
         .bind(after.map(|id| id.to_string()))
@@ -233,9 +233,11 @@ impl PayoutStore for SqliteStore {
             entry.0 += decimal(&r, "released")?;
             entry.1 += decimal(&r, "refunded")?;
         }
-        let rows = sqlx::query(
-            "SELECT id, status, cost, released_to_seller, refunded_to_buyer FROM contracts ORDER BY id",
-        )
+        let rows = sqlx::query(&format!(
+            "SELECT c.id, c.status, c.cost, \
+             COALESCE(p.released_total, c.released_to_seller) AS released_to_seller, \
+             c.refunded_to_buyer FROM {CONTRACT_READ_FROM} ORDER BY c.id"
+        ))
         .fetch_all(self.reader())
         .await?;
         rows.iter()
@@ -320,7 +322,8 @@ impl PayoutStore for SqliteStore {
 
 /// The columns [`accrual_row`] reads.
 pub(super) const ACCRUAL_COLUMNS: &str = "contract_id, period_start, period_end, delivered_hs, \
-     released, seller_fee, revenue, maintenance, refunded, created_at, posting";
+     released, seller_fee, revenue, maintenance, refunded, created_at, posting, released_total, \
+     revenue_total";
 
 /// One accrual row, selected with [`ACCRUAL_COLUMNS`].
 pub(super) fn accrual_row(r: &sqlx::sqlite::SqliteRow) -> Result<AccrualRow, StoreError> {
@@ -336,5 +339,7 @@ pub(super) fn accrual_row(r: &sqlx::sqlite::SqliteRow) -> Result<AccrualRow, Sto
         refunded: decimal(r, "refunded")?,
         created_at: time(r, "created_at")?,
         posting: r.try_get("posting")?,
+        released_total: opt_decimal(r, "released_total")?,
+        revenue_total: opt_decimal(r, "revenue_total")?,
     })
 }

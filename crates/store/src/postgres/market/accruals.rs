@@ -30,12 +30,16 @@ pub(super) async fn insert_accruals(
     let money = |f: fn(&AccrualRow) -> Decimal| -> Vec<Decimal> { rows.iter().map(f).collect() };
     let created: Vec<DateTime<Utc>> = rows.iter().map(|a| a.created_at).collect();
     let postings: Vec<Option<&str>> = rows.iter().map(|a| a.posting.as_deref()).collect();
+    let totals = |f: fn(&AccrualRow) -> Option<Decimal>| -> Vec<Option<Decimal>> {
+        rows.iter().map(f).collect()
+    };
     sqlx::query(
         "INSERT INTO accruals (contract_id, period_start, period_end, delivered_hs, \
-         released, seller_fee, revenue, maintenance, refunded, created_at, posting) \
+         released, seller_fee, revenue, maintenance, refunded, created_at, posting, \
+         released_total, revenue_total) \
          SELECT * FROM UNNEST($1::uuid[], $2::timestamptz[], $3::timestamptz[], $4::bigint[], \
          $5::numeric[], $6::numeric[], $7::numeric[], $8::numeric[], $9::numeric[], \
-         $10::timestamptz[], $11::text[])",
+         $10::timestamptz[], $11::text[], $12::numeric[], $13::numeric[])",
     )
     .bind(&ids)
     .bind(&starts)
@@ -48,6 +52,8 @@ pub(super) async fn insert_accruals(
     .bind(money(|a| a.refunded))
     .bind(&created)
     .bind(&postings)
+    .bind(totals(|a| a.released_total))
+    .bind(totals(|a| a.revenue_total))
     .execute(&mut *tx)
     .await?;
     Ok(())

@@ -19,8 +19,9 @@ pub(super) async fn insert_accruals(
     for a in rows {
         sqlx::query(
             "INSERT INTO accruals (contract_id, period_start, period_end, delivered_hs, \
-             released, seller_fee, revenue, maintenance, refunded, created_at, posting) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+             released, seller_fee, revenue, maintenance, refunded, created_at, posting, \
+             released_total, revenue_total) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
         )
         .bind(a.contract_id.to_string())
         .bind(time_text(&a.period_start))
@@ -33,6 +34,8 @@ pub(super) async fn insert_accruals(
         .bind(decimal_text(&a.refunded))
         .bind(time_text(&a.created_at))
         .bind(a.posting.as_deref())
+        .bind(a.released_total.as_ref().map(decimal_text))
+        .bind(a.revenue_total.as_ref().map(decimal_text))
         .execute(&mut *tx)
         .await?;
     }

@@ -6,10 +6,13 @@ use sqlx::{Row, SqliteConnection};
 use uuid::Uuid;
 
 use crate::market::{ContractRole, ContractRow};
+use crate::payouts::{CONTRACT_READ_COLUMNS, CONTRACT_READ_FROM};
 use crate::sqlite::codec::{all, decimal, decimal_text, text, time, time_text, uuid};
 use crate::sqlite::SqliteStore;
 use crate::StoreError;
 
+/// The stored columns (what a new contract inserts); reads go through
+/// [`CONTRACT_READ_COLUMNS`], which has the same names.
 pub(crate) const CONTRACT_COLUMNS: &str =
     "id, market, buyer_id, seller_id, rig_id, buy_order_id, sell_order_id, \
     hash_rate_hs, price, cost, buyer_fee, asset, tenor_days, starts_at, ends_at, status, \
@@ -45,7 +48,7 @@ pub(super) async fn contract(
     id: Uuid,
 ) -> Result<Option<ContractRow>, StoreError> {
     let row = sqlx::query(&format!(
-        "SELECT {CONTRACT_COLUMNS} FROM contracts WHERE id = ?1"
+        "SELECT {CONTRACT_READ_COLUMNS} FROM {CONTRACT_READ_FROM} WHERE c.id = ?1"
     ))
     .bind(id.to_string())
     .fetch_optional(store.reader())
@@ -62,13 +65,14 @@ pub(super) async fn contracts(
     limit: u32,
 ) -> Result<Vec<ContractRow>, StoreError> {
     let who = match role {
-        ContractRole::Buyer => "buyer_id = ?1",
-        ContractRole::Seller => "seller_id = ?1",
-        ContractRole::Any => "(buyer_id = ?1 OR seller_id = ?1)",
+        ContractRole::Buyer => "c.buyer_id = ?1",
+        ContractRole::Seller => "c.seller_id = ?1",
+        ContractRole::Any => "(c.buyer_id = ?1 OR c.seller_id = ?1)",
     };
     let rows = sqlx::query(&format!(
-        "SELECT {CONTRACT_COLUMNS} FROM contracts WHERE {who} AND (?2 IS NULL OR status = ?2) \
-         AND (?3 IS NULL OR id < ?3) ORDER BY id DESC LIMIT ?4"
+        "SELECT {CONTRACT_READ_COLUMNS} FROM {CONTRACT_READ_FROM} WHERE {who} \
+         AND (?2 IS NULL OR c.status = ?2) AND (?3 IS NULL OR c.id < ?3) \
+         ORDER BY c.id DESC LIMIT ?4"
     ))
     .bind(user_id.to_string())
     .bind(status)
