@@ -279,7 +279,7 @@ async fn accrue_page(
     notices: &Notices,
     until: DateTime<Utc>,
     config: AccrualConfig,
-    after: &mut Option<Uuid>,
+    after: &mut Option<(Uuid, Uuid)>,
     report: &mut AccrualReport,
 ) -> Result<Page, AccrualError> {
     // Lock first, read after: a concurrent run waits here until this one ends,
@@ -294,7 +294,7 @@ async fn accrue_page(
         let limit = u32::try_from(room.min(u64::from(CHUNK_CONTRACTS))).unwrap_or(CHUNK_CONTRACTS);
         let chunk = store.contracts_to_accrue(until, *after, limit).await?;
         let Some(tail) = chunk.last() else { break true };
-        *after = Some(tail.contract.id);
+        *after = Some((tail.contract.rig_id, tail.contract.id));
         let short = chunk.len() < limit as usize;
         let data = page_data(store, &chunk, rates, until).await?;
         let context = Context {

@@ -213,11 +213,13 @@ pub trait PayoutStore: Send + Sync {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<DeliveryRow>, StoreError>;
-    /// Up to `limit` active contracts not accrued up to `until`, by id after `after`.
+    /// Up to `limit` active contracts not accrued up to `until`, in (rig, id)
+    /// order after `after` — the (rig, id) of the last one of the previous call —
+    /// so that a rig's contracts come together.
     async fn contracts_to_accrue(
         &self,
         until: DateTime<Utc>,
-        after: Option<Uuid>,
+        after: Option<(Uuid, Uuid)>,
         limit: u32,
     ) -> Result<Vec<AccruingContract>, StoreError>;
     /// Every contract (any status) of `rigs` overlapping `[from, to)`.

@@ -8,6 +8,7 @@
 //! text, ids are hyphenated UUID text, times RFC 3339 text in UTC.
 
 mod access;
+mod bulk;
 mod chain;
 mod codec;
 mod finance;
@@ -37,6 +38,9 @@ pub static MIGRATOR: Migrator = sqlx::migrate!("../../migrations/sqlite");
 /// How long a connection waits on a lock held by another process before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// The writer connection's `cache_size` pragma: negative is KiB (128 MiB).
+const WRITER_CACHE_SIZE: &str = "-131072";
+
 /// A SQLite-backed store.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
@@ -60,10 +64,18 @@ impl SqliteStore {
             .busy_timeout(BUSY_TIMEOUT);
         let path =
             Some(connect.get_filename().to_path_buf()).filter(|p| p != &PathBuf::from(":memory:"));
+        // The writer's page cache holds a big transaction's dirty pages (an accrual
+        // period of many contracts) until commit; SQLite's default of ~2 MB spills
+        // them into the WAL again and again. Grown on demand, up to 128 MiB.
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .acquire_timeout(options.acquire_timeout)
-            .connect_with(connect.clone())
+            .connect_with(
+                connect
+                    .clone()
+                    .pragma("cache_size", WRITER_CACHE_SIZE)
+                    .pragma("temp_store", "memory"),
+            )
             .await?;
         let reader = SqlitePoolOptions::new()
             .max_connections(options.max_connections.max(1))

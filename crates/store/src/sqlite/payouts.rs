@@ -164,16 +164,18 @@ impl PayoutStore for SqliteStore {
     async fn contracts_to_accrue(
         &self,
         until: DateTime<Utc>,
-        after: Option<Uuid>,
+        after: Option<(Uuid, Uuid)>,
         limit: u32,
     ) -> Result<Vec<AccruingContract>, StoreError> {
         let rows = sqlx::query(&format!(
             "SELECT {CONTRACT_READ_COLUMNS} FROM {CONTRACT_READ_FROM} WHERE c.status = 'active' \
              AND COALESCE(p.period_end, c.accrued_until, c.starts_at) < ?1 \
-             AND (?2 IS NULL OR c.id > ?2) ORDER BY c.id LIMIT ?3"
+             AND (?2 IS NULL OR (c.rig_id, c.id) > (?2, ?3)) \
+             ORDER BY c.rig_id, c.id LIMIT ?4"
         ))
         .bind(time_text(&until))
-        .bind(after.map(|id| id.to_string()))
+        .bind(after.map(|a| a.0.to_string()))
+        .bind(after.map(|a| a.1.to_string()))
         .bind(i64::from(limit))
         .fetch_all(self.reader())
         .await?;

@@ -7,6 +7,7 @@ use sqlx::{Row, SqliteConnection};
 use uuid::Uuid;
 
 use crate::market::{AccountBalance, AccountRef, EntryRecord, LedgerEntryRow};
+use crate::sqlite::bulk::{self, SqliteQuery};
 use crate::sqlite::codec::{all, decimal, opt_uuid, time, uuid};
 use crate::sqlite::SqliteStore;
 use crate::StoreError;
@@ -137,27 +138,53 @@ pub(super) async fn ledger_entries(
     all(&rows, entry_from_row)
 }
 
+/// Binds an account's key: owner, asset, purpose.
+fn bind_account<'q>(q: SqliteQuery<'q>, a: &'q AccountRef) -> SqliteQuery<'q> {
+    q.bind(a.owner_id.to_string())
+        .bind(&a.asset)
+        .bind(&a.purpose)
+}
+
 pub(super) async fn lock_accounts(
     tx: &mut SqliteConnection,
     accounts: &[AccountRef],
 ) -> Result<Vec<Decimal>, StoreError> {
-    let mut balances = Vec::with_capacity(accounts.len());
-    for account in accounts {
-        sqlx::query("INSERT INTO accounts (owner_id, asset, purpose) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING")
-            .bind(account.owner_id.to_string())
-            .bind(&account.asset)
-            .bind(&account.purpose)
-            .execute(&mut *tx)
-            .await?;
-        let row = sqlx::query(
-            "SELECT balance FROM accounts WHERE owner_id = ?1 AND asset = ?2 AND purpose = ?3",
-        )
-        .bind(account.owner_id.to_string())
-        .bind(&account.asset)
-        .bind(&account.purpose)
-        .fetch_one(&mut *tx)
-        .await?;
-        balances.push(decimal(&row, "balance")?);
+    // The single writer connection already excludes other writers: "locking" is
+    // creating the missing accounts and reading the balances.
+    bulk::execute(
+        tx,
+        accounts,
+        3,
+        |values| {
+            format!(
+                "INSERT INTO accounts (owner_id, asset, purpose) VALUES {values} \
+                 ON CONFLICT DO NOTHING"
+            )
+        },
+        bind_account,
+    )
+    .await?;
+    let numbered: Vec<(i64, &AccountRef)> = (0..).zip(accounts).collect();
+    let rows = bulk::fetch(
+        tx,
+        &numbered,
+        4,
+        |values| {
+            format!(
+                "WITH v(n, owner_id, asset, purpose) AS (VALUES {values}) \
+                 SELECT v.n, a.balance FROM v JOIN accounts a ON a.owner_id = v.owner_id \
+                 AND a.asset = v.asset AND a.purpose = v.purpose ORDER BY v.n"
+            )
+        },
+        |q, (n, a)| bind_account(q.bind(*n), *a),
+    )
+    .await?;
+    if rows.len() != accounts.len() {
+        return Err(StoreError::Conflict(format!(
+            "{} accounts to lock, {} found",
+            accounts.len(),
+            rows.len()
+        )));
     }
-    Ok(balances)
+    rows.iter().map(|r| decimal(r, "balance")).collect()
 }

@@ -4,6 +4,7 @@
 use sqlx::SqliteConnection;
 
 use crate::payouts::{AccrualRow, ContractProgress};
+use crate::sqlite::bulk;
 use crate::sqlite::codec::{decimal_text, time_text};
 use crate::StoreError;
 
@@ -16,29 +17,34 @@ pub(super) async fn insert_accruals(
     tx: &mut SqliteConnection,
     rows: &[AccrualRow],
 ) -> Result<(), StoreError> {
-    for a in rows {
-        sqlx::query(
-            "INSERT INTO accruals (contract_id, period_start, period_end, delivered_hs, \
-             released, seller_fee, revenue, maintenance, refunded, created_at, posting, \
-             released_total, revenue_total) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-        )
-        .bind(a.contract_id.to_string())
-        .bind(time_text(&a.period_start))
-        .bind(time_text(&a.period_end))
-        .bind(a.delivered_hs)
-        .bind(decimal_text(&a.released))
-        .bind(decimal_text(&a.seller_fee))
-        .bind(decimal_text(&a.revenue))
-        .bind(decimal_text(&a.maintenance))
-        .bind(decimal_text(&a.refunded))
-        .bind(time_text(&a.created_at))
-        .bind(a.posting.as_deref())
-        .bind(a.released_total.as_ref().map(decimal_text))
-        .bind(a.revenue_total.as_ref().map(decimal_text))
-        .execute(&mut *tx)
-        .await?;
-    }
+    bulk::execute(
+        tx,
+        rows,
+        13,
+        |values| {
+            format!(
+                "INSERT INTO accruals (contract_id, period_start, period_end, delivered_hs, \
+                 released, seller_fee, revenue, maintenance, refunded, created_at, posting, \
+                 released_total, revenue_total) VALUES {values}"
+            )
+        },
+        |q, a| {
+            q.bind(a.contract_id.to_string())
+                .bind(time_text(&a.period_start))
+                .bind(time_text(&a.period_end))
+                .bind(a.delivered_hs)
+                .bind(decimal_text(&a.released))
+                .bind(decimal_text(&a.seller_fee))
+                .bind(decimal_text(&a.revenue))
+                .bind(decimal_text(&a.maintenance))
+                .bind(decimal_text(&a.refunded))
+                .bind(time_text(&a.created_at))
+                .bind(a.posting.as_deref())
+                .bind(a.released_total.as_ref().map(decimal_text))
+                .bind(a.revenue_total.as_ref().map(decimal_text))
+        },
+    )
+    .await?;
     Ok(())
 }
 
