@@ -95,7 +95,7 @@ fn bound<'q, T>(
 ) -> SqliteQuery<'q> {
     chunk
         .iter()
-        .fold(sqlx::query(text), |query, row| bind(query, row))
+        .fold(sqlx::query(text), bind)
 }
 
 #[cfg(test)]

@@ -176,7 +176,7 @@ pub(super) async fn lock_accounts(
                  AND a.asset = v.asset AND a.purpose = v.purpose ORDER BY v.n"
             )
         },
-        |q, (n, a)| bind_account(q.bind(*n), *a),
+        |q, (n, a)| bind_account(q.bind(*n), a),
     )
     .await?;
     if rows.len() != accounts.len() {
