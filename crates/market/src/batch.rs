@@ -17,7 +17,7 @@ use hashmarket_store::market::{
     AccountRef, ContractRow, EntryRecord, IdempotencyClaim, IdempotencyRecord, OrderRow, RigRow,
     TransferRecord, UnitOfWork, UserEmail,
 };
-use hashmarket_store::payouts::{AccrualRow, ContractProgress};
+use hashmarket_store::payouts::{AccrualRow, AccruingContract, ContractProgress};
 use hashmarket_store::StoreError;
 
 use crate::money::{check_transfer, entry, TransferKind};
@@ -216,6 +216,17 @@ impl Batch {
     /// Makes this the only accrual transaction until it commits or rolls back.
     pub async fn lock_accrual(&mut self) -> Result<(), StoreError> {
         self.work.lock_accrual().await
+    }
+
+    /// Up to `limit` contracts due for accrual after `after` (rig, id), read in
+    /// this transaction.
+    pub async fn contracts_to_accrue(
+        &mut self,
+        until: DateTime<Utc>,
+        after: (Uuid, Uuid),
+        limit: u32,
+    ) -> Result<Vec<AccruingContract>, StoreError> {
+        self.work.contracts_to_accrue(until, after, limit).await
     }
 
     /// The emails this batch may write.

@@ -29,6 +29,7 @@ use hashmarket_market::notices::Notices;
 use hashmarket_store::market::ContractRow;
 use hashmarket_store::payouts::{
     AccrualRow, AccruingContract, ContractProgress, RigContract, ACCRUAL_POSTING_PREFIX,
+    ACCRUAL_START,
 };
 use hashmarket_store::{Store, StoreError};
 
@@ -243,7 +244,7 @@ pub async fn accrue_until(
 ) -> Result<AccrualReport, AccrualError> {
     assert!(config.period_secs > 0 && config.page_contracts > 0);
     let mut report = AccrualReport::default();
-    let mut after = None;
+    let mut after = ACCRUAL_START;
     loop {
         let page = accrue_page(
             store,
@@ -279,7 +280,7 @@ async fn accrue_page(
     notices: &Notices,
     until: DateTime<Utc>,
     config: AccrualConfig,
-    after: &mut Option<(Uuid, Uuid)>,
+    after: &mut (Uuid, Uuid),
     report: &mut AccrualReport,
 ) -> Result<Page, AccrualError> {
     // Lock first, read after: a concurrent run waits here until this one ends,
@@ -292,9 +293,9 @@ async fn accrue_page(
     let last = loop {
         let room = u64::from(config.page_contracts) - covered;
         let limit = u32::try_from(room.min(u64::from(CHUNK_CONTRACTS))).unwrap_or(CHUNK_CONTRACTS);
-        let chunk = store.contracts_to_accrue(until, *after, limit).await?;
+        let chunk = batch.contracts_to_accrue(until, *after, limit).await?;
         let Some(tail) = chunk.last() else { break true };
-        *after = Some((tail.contract.rig_id, tail.contract.id));
+        *after = (tail.contract.rig_id, tail.contract.id);
         let short = chunk.len() < limit as usize;
         let data = page_data(store, &chunk, rates, until).await?;
         let context = Context {

@@ -431,6 +431,15 @@ pub trait UnitOfWork: Send {
     /// Makes this the only accrual transaction until it ends: a concurrent run
     /// waits here, then reads the progress this one committed.
     async fn lock_accrual(&mut self) -> Result<(), StoreError>;
+    /// Up to `limit` active contracts not accrued up to `until`, in (rig, id)
+    /// order after `after` — the (rig, id) of the last one of the previous call,
+    /// or [`ACCRUAL_START`] — so that a rig's contracts come together.
+    async fn contracts_to_accrue(
+        &mut self,
+        until: DateTime<Utc>,
+        after: (Uuid, Uuid),
+        limit: u32,
+    ) -> Result<Vec<crate::payouts::AccruingContract>, StoreError>;
     /// Records accrued (contract, period) rows; one that exists already fails the
     /// batch (accrual happens once).
     async fn insert_accruals(

@@ -148,7 +148,8 @@ pub const ACCRUAL_POSTING_PREFIX: &str = "accrual ";
 /// an active contract's money totals and accrual progress taken from its latest
 /// accrual row, which carries running totals — so accrual writes one row per
 /// contract and period and updates the contract only when it completes. Select
-/// [`CONTRACT_READ_COLUMNS`] from [`CONTRACT_READ_FROM`]; the contract is `c`.
+/// them from each backend's `CONTRACT_READ_FROM`: the contract as `c` and its
+/// latest accrual row as `p`.
 pub(crate) const CONTRACT_READ_COLUMNS: &str =
     "c.id, c.market, c.buyer_id, c.seller_id, c.rig_id, c.buy_order_id, c.sell_order_id, \
      c.hash_rate_hs, c.price, c.cost, c.buyer_fee, c.asset, c.tenor_days, c.starts_at, \
@@ -156,11 +157,11 @@ pub(crate) const CONTRACT_READ_COLUMNS: &str =
      c.refunded_to_buyer, COALESCE(p.revenue_total, c.mining_revenue) AS mining_revenue, \
      c.created_at, COALESCE(p.period_end, c.accrued_until) AS accrued_until";
 
-/// See [`CONTRACT_READ_COLUMNS`]: the contract and its latest accrual row (one
-/// index probe on the accruals' primary key).
-pub(crate) const CONTRACT_READ_FROM: &str = "contracts c LEFT JOIN accruals p \
-     ON p.contract_id = c.id \
-     AND p.period_start = (SELECT max(l.period_start) FROM accruals l WHERE l.contract_id = c.id)";
+/// Where [`UnitOfWork::contracts_to_accrue`](crate::market::UnitOfWork::contracts_to_accrue) starts: the nil ids sort before
+/// every real (rig, contract) (as UUIDs on PostgreSQL, as text on SQLite). A
+/// start value rather than "no cursor" keeps one statement whose keyset is an
+/// index range under a generic plan (`$2 IS NULL OR …` would not be).
+pub const ACCRUAL_START: (Uuid, Uuid) = (Uuid::nil(), Uuid::nil());
 
 /// What one accrual posting's rows add up to, per kind of movement.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -213,15 +214,6 @@ pub trait PayoutStore: Send + Sync {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<DeliveryRow>, StoreError>;
-    /// Up to `limit` active contracts not accrued up to `until`, in (rig, id)
-    /// order after `after` — the (rig, id) of the last one of the previous call —
-    /// so that a rig's contracts come together.
-    async fn contracts_to_accrue(
-        &self,
-        until: DateTime<Utc>,
-        after: Option<(Uuid, Uuid)>,
-        limit: u32,
-    ) -> Result<Vec<AccruingContract>, StoreError>;
     /// Every contract (any status) of `rigs` overlapping `[from, to)`.
     async fn rig_contracts(
         &self,

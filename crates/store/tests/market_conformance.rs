@@ -7,7 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 use futures_util::StreamExt;
 use hashmarket_store::finance::{ExportFilter, ExportRow};
 use hashmarket_store::market::*;
-use hashmarket_store::payouts::{AccrualRow, ContractProgress};
+use hashmarket_store::payouts::{AccrualRow, ContractProgress, ACCRUAL_START};
 use hashmarket_store::testing::TestDatabase;
 use hashmarket_store::{connect, Backend, ConnectOptions, Store};
 use rust_decimal::Decimal;
@@ -362,8 +362,10 @@ async fn an_active_contract_reads_its_latest_accrual_row(
 ) {
     let contract = stored_contract(&store).await;
     let due = || async {
-        let due = store
-            .contracts_to_accrue(at(40 * 86_400), None, 10)
+        let mut work = store.begin().await.unwrap();
+        work.lock_accrual().await.unwrap();
+        let due = work
+            .contracts_to_accrue(at(40 * 86_400), ACCRUAL_START, 10)
             .await
             .unwrap();
         assert_eq!(due.len(), 1);
@@ -411,8 +413,10 @@ async fn an_active_contract_reads_its_latest_accrual_row(
         .unwrap();
     assert_eq!(listed, vec![read]);
     // Accrued up to day 3: not due again until later.
-    assert!(store
-        .contracts_to_accrue(at(3 * 86_400), None, 10)
+    let mut work = store.begin().await.unwrap();
+    work.lock_accrual().await.unwrap();
+    assert!(work
+        .contracts_to_accrue(at(3 * 86_400), ACCRUAL_START, 10)
         .await
         .unwrap()
         .is_empty());

@@ -20,7 +20,7 @@ macro_rules! delegate_market_store {
             use uuid::Uuid;
 
             use $crate::market::*;
-            use $crate::payouts::{AccrualRow, ContractProgress};
+            use $crate::payouts::{AccrualRow, AccruingContract, ContractProgress};
             use $crate::withdrawals::WithdrawalRow;
             use $crate::StoreError;
 
@@ -236,6 +236,15 @@ macro_rules! delegate_market_store {
 
                 async fn lock_accrual(&mut self) -> Result<(), StoreError> {
                     accruals::lock_accrual(&mut self.tx).await
+                }
+
+                async fn contracts_to_accrue(
+                    &mut self,
+                    until: DateTime<Utc>,
+                    after: (Uuid, Uuid),
+                    limit: u32,
+                ) -> Result<Vec<AccruingContract>, StoreError> {
+                    accruals::contracts_to_accrue(&mut self.tx, until, after, limit).await
                 }
 
                 async fn insert_accruals(&mut self, rows: &[AccrualRow]) -> Result<(), StoreError> {

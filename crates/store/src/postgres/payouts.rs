@@ -5,11 +5,11 @@ use chrono::{DateTime, Utc};
 use sqlx::Row;
 use uuid::Uuid;
 
-use super::market::contract_from_row;
+use super::market::CONTRACT_READ_FROM;
 use super::PgStore;
 use crate::payouts::{
-    AccrualRow, AccruedTotals, AccruingContract, DeliveryRow, HashpriceRow, PayoutStore,
-    PostedTotal, ReportOutcome, RigContract, Settlement, CONTRACT_READ_COLUMNS, CONTRACT_READ_FROM,
+    AccrualRow, AccruedTotals, DeliveryRow, HashpriceRow, PayoutStore, PostedTotal, ReportOutcome,
+    RigContract, Settlement,
 };
 use crate::StoreError;
 
@@ -145,34 +145,6 @@ impl PayoutStore for PgStore {
                     from_at: r.try_get("from_at")?,
                     to_at: r.try_get("to_at")?,
                     hash_rate_hs: r.try_get("hash_rate_hs")?,
-                })
-            })
-            .collect()
-    }
-
-    async fn contracts_to_accrue(
-        &self,
-        until: DateTime<Utc>,
-        after: Option<(Uuid, Uuid)>,
-        limit: u32,
-    ) -> Result<Vec<AccruingContract>, StoreError> {
-        let rows = sqlx::query(&format!(
-            "SELECT {CONTRACT_READ_COLUMNS} FROM {CONTRACT_READ_FROM} WHERE c.status = 'active' \
-             AND COALESCE(p.period_end, c.accrued_until, c.starts_at) < $1 \
-             AND ($2::uuid IS NULL OR (c.rig_id, c.id) > ($2, $3)) \
-             ORDER BY c.rig_id, c.id LIMIT $4"
-        ))
-        .bind(until)
-        .bind(after.map(|a| a.0))
-        .bind(after.map(|a| a.1))
-        .bind(i64::from(limit))
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(AccruingContract {
-                    contract: contract_from_row(r)?,
-                    accrued_until: r.try_get("accrued_until")?,
                 })
             })
             .collect()

@@ -93,9 +93,7 @@ fn bound<'q, T>(
     chunk: &'q [T],
     bind: &impl for<'r> Fn(SqliteQuery<'r>, &'r T) -> SqliteQuery<'r>,
 ) -> SqliteQuery<'q> {
-    chunk
-        .iter()
-        .fold(sqlx::query(text), bind)
+    chunk.iter().fold(sqlx::query(text), bind)
 }
 
 #[cfg(test)]

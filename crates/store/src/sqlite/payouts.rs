@@ -6,12 +6,12 @@ use futures_util::TryStreamExt;
 use sqlx::Row;
 use uuid::Uuid;
 
-use super::codec::{decimal, decimal_text, opt_decimal, opt_time, time, time_text, uuid};
-use super::market::contract_from_row;
+use super::codec::{decimal, decimal_text, opt_decimal, time, time_text, uuid};
+use super::market::CONTRACT_READ_FROM;
 use super::SqliteStore;
 use crate::payouts::{
-    AccrualRow, AccruedTotals, AccruingContract, DeliveryRow, HashpriceRow, PayoutStore,
-    PostedTotal, ReportOutcome, RigContract, Settlement, CONTRACT_READ_COLUMNS, CONTRACT_READ_FROM,
+    AccrualRow, AccruedTotals, DeliveryRow, HashpriceRow, PayoutStore, PostedTotal, ReportOutcome,
+    RigContract, Settlement,
 };
 use crate::StoreError;
 
@@ -159,34 +159,6 @@ impl PayoutStore for SqliteStore {
             }
         }
         Ok(out)
-    }
-
-    async fn contracts_to_accrue(
-        &self,
-        until: DateTime<Utc>,
-        after: Option<(Uuid, Uuid)>,
-        limit: u32,
-    ) -> Result<Vec<AccruingContract>, StoreError> {
-        let rows = sqlx::query(&format!(
-            "SELECT {CONTRACT_READ_COLUMNS} FROM {CONTRACT_READ_FROM} WHERE c.status = 'active' \
-             AND COALESCE(p.period_end, c.accrued_until, c.starts_at) < ?1 \
-             AND (?2 IS NULL OR (c.rig_id, c.id) > (?2, ?3)) \
-             ORDER BY c.rig_id, c.id LIMIT ?4"
-        ))
-        .bind(time_text(&until))
-        .bind(after.map(|a| a.0.to_string()))
-        .bind(after.map(|a| a.1.to_string()))
-        .bind(i64::from(limit))
-        .fetch_all(self.reader())
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(AccruingContract {
-                    contract: contract_from_row(r)?,
-                    accrued_until: opt_time(r, "accrued_until")?,
-                })
-            })
-            .collect()
     }
 
     async fn rig_contracts(

@@ -3,14 +3,22 @@
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
-use sqlx::PgConnection;
+use sqlx::{PgConnection, Row};
 use uuid::Uuid;
 
-use crate::payouts::{AccrualRow, ContractProgress};
+use crate::payouts::{AccrualRow, AccruingContract, ContractProgress, CONTRACT_READ_COLUMNS};
+use crate::postgres::market::{contract_from_row, CONTRACT_READ_FROM};
 use crate::StoreError;
 
 pub(super) async fn lock_accrual(tx: &mut PgConnection) -> Result<(), StoreError> {
     sqlx::query("SELECT pg_advisory_xact_lock(hashtext('accrual'))")
+        .execute(&mut *tx)
+        .await?;
+    // This transaction inserts a row per due contract while it reads the next
+    // ones by their latest row. Statistics from before it (an empty `accruals` on
+    // a first run) make a sequential scan look free, and each scan would then
+    // walk every row inserted so far: keep the planner on the indexes.
+    sqlx::query("SET LOCAL enable_seqscan = off")
         .execute(&mut *tx)
         .await?;
     Ok(())
@@ -87,4 +95,33 @@ pub(super) async fn update_contract_progress(
     .execute(&mut *tx)
     .await?;
     Ok(())
+}
+
+/// Up to `limit` active contracts due for accrual, in (rig, id) order after
+/// `after`, read in the accrual transaction (see the trait).
+pub(super) async fn contracts_to_accrue(
+    tx: &mut PgConnection,
+    until: DateTime<Utc>,
+    after: (Uuid, Uuid),
+    limit: u32,
+) -> Result<Vec<AccruingContract>, StoreError> {
+    let rows = sqlx::query(&format!(
+        "SELECT {CONTRACT_READ_COLUMNS} FROM {CONTRACT_READ_FROM} WHERE c.status = 'active' \
+         AND COALESCE(p.period_end, c.accrued_until, c.starts_at) < $1 \
+         AND (c.rig_id, c.id) > ($2, $3) ORDER BY c.rig_id, c.id LIMIT $4"
+    ))
+    .bind(until)
+    .bind(after.0)
+    .bind(after.1)
+    .bind(i64::from(limit))
+    .fetch_all(&mut *tx)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(AccruingContract {
+                contract: contract_from_row(r)?,
+                accrued_until: r.try_get("accrued_until")?,
+            })
+        })
+        .collect()
 }

@@ -6,7 +6,7 @@ use sqlx::{PgConnection, Row};
 use uuid::Uuid;
 
 use crate::market::{ContractRole, ContractRow};
-use crate::payouts::{CONTRACT_READ_COLUMNS, CONTRACT_READ_FROM};
+use crate::payouts::CONTRACT_READ_COLUMNS;
 use crate::postgres::numeric::amount;
 use crate::postgres::PgStore;
 use crate::StoreError;
@@ -17,6 +17,14 @@ pub(crate) const CONTRACT_COLUMNS: &str =
     "id, market, buyer_id, seller_id, rig_id, buy_order_id, sell_order_id, \
     hash_rate_hs, price, cost, buyer_fee, asset, tenor_days, starts_at, ends_at, status, \
     released_to_seller, refunded_to_buyer, mining_revenue, created_at";
+
+/// The contract (`c`) and its latest accrual row (`p`) for
+/// [`CONTRACT_READ_COLUMNS`]: a lateral probe of the accruals' primary key per
+/// contract, so a scan of contracts in index order can stop at its `LIMIT` (a
+/// plain join was planned as a join of every contract, then a sort).
+pub(crate) const CONTRACT_READ_FROM: &str = "contracts c LEFT JOIN LATERAL \
+     (SELECT a.period_end, a.released_total, a.revenue_total FROM accruals a \
+     WHERE a.contract_id = c.id ORDER BY a.period_start DESC LIMIT 1) p ON true";
 
 pub(crate) fn contract_from_row(row: &PgRow) -> Result<ContractRow, sqlx::Error> {
     Ok(ContractRow {

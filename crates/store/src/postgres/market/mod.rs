@@ -18,7 +18,7 @@ use super::PgStore;
 use crate::StoreError;
 
 pub(super) use accounts::account_arrays;
-pub(crate) use contracts::contract_from_row;
+pub(crate) use contracts::{contract_from_row, CONTRACT_READ_FROM};
 
 /// A PostgreSQL write transaction.
 struct PgWork {

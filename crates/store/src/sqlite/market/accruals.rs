@@ -3,9 +3,14 @@
 
 use sqlx::SqliteConnection;
 
-use crate::payouts::{AccrualRow, ContractProgress};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::payouts::{AccrualRow, AccruingContract, ContractProgress, CONTRACT_READ_COLUMNS};
 use crate::sqlite::bulk;
+use crate::sqlite::codec::opt_time;
 use crate::sqlite::codec::{decimal_text, time_text};
+use crate::sqlite::market::{contract_from_row, CONTRACT_READ_FROM};
 use crate::StoreError;
 
 pub(super) async fn lock_accrual(_tx: &mut SqliteConnection) -> Result<(), StoreError> {
@@ -67,4 +72,33 @@ pub(super) async fn update_contract_progress(
         .await?;
     }
     Ok(())
+}
+
+/// Up to `limit` active contracts due for accrual, in (rig, id) order after
+/// `after`, read in the accrual transaction (see the trait).
+pub(super) async fn contracts_to_accrue(
+    tx: &mut SqliteConnection,
+    until: DateTime<Utc>,
+    after: (Uuid, Uuid),
+    limit: u32,
+) -> Result<Vec<AccruingContract>, StoreError> {
+    let rows = sqlx::query(&format!(
+        "SELECT {CONTRACT_READ_COLUMNS} FROM {CONTRACT_READ_FROM} WHERE c.status = 'active' \
+         AND COALESCE(p.period_end, c.accrued_until, c.starts_at) < ?1 \
+         AND (c.rig_id, c.id) > (?2, ?3) ORDER BY c.rig_id, c.id LIMIT ?4"
+    ))
+    .bind(time_text(&until))
+    .bind(after.0.to_string())
+    .bind(after.1.to_string())
+    .bind(i64::from(limit))
+    .fetch_all(&mut *tx)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(AccruingContract {
+                contract: contract_from_row(r)?,
+                accrued_until: opt_time(r, "accrued_until")?,
+            })
+        })
+        .collect()
 }

@@ -6,7 +6,7 @@ use sqlx::{Row, SqliteConnection};
 use uuid::Uuid;
 
 use crate::market::{ContractRole, ContractRow};
-use crate::payouts::{CONTRACT_READ_COLUMNS, CONTRACT_READ_FROM};
+use crate::payouts::CONTRACT_READ_COLUMNS;
 use crate::sqlite::codec::{all, decimal, decimal_text, text, time, time_text, uuid};
 use crate::sqlite::SqliteStore;
 use crate::StoreError;
@@ -17,6 +17,13 @@ pub(crate) const CONTRACT_COLUMNS: &str =
     "id, market, buyer_id, seller_id, rig_id, buy_order_id, sell_order_id, \
     hash_rate_hs, price, cost, buyer_fee, asset, tenor_days, starts_at, ends_at, status, \
     released_to_seller, refunded_to_buyer, mining_revenue, created_at";
+
+/// The contract (`c`) and its latest accrual row (`p`) for
+/// [`CONTRACT_READ_COLUMNS`]: one probe of the accruals' primary key per contract
+/// (SQLite has no `LATERAL`; its nested loops keep a scan's index order).
+pub(crate) const CONTRACT_READ_FROM: &str = "contracts c LEFT JOIN accruals p \
+     ON p.contract_id = c.id \
+     AND p.period_start = (SELECT max(l.period_start) FROM accruals l WHERE l.contract_id = c.id)";
 
 pub(crate) fn contract_from_row(row: &SqliteRow) -> Result<ContractRow, StoreError> {
     Ok(ContractRow {

@@ -18,7 +18,7 @@ use sqlx::{Sqlite, Transaction};
 use super::SqliteStore;
 use crate::StoreError;
 
-pub(crate) use contracts::contract_from_row;
+pub(crate) use contracts::{contract_from_row, CONTRACT_READ_FROM};
 
 /// A SQLite write transaction on the single writer connection.
 struct SqliteWork {
