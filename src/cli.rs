@@ -134,7 +134,7 @@ pub struct AccrualArgs {
     #[arg(long, env = "HASHMARKET_ACCRUAL_INTERVAL_SECS", default_value_t = 60)]
     pub accrual_interval_secs: u64,
     /// Contracts accrued per database transaction at most (1 to 1,000,000; a
-    /// transaction also ends once its summed postings reach 100,000 transfers).
+    /// transaction also ends once its summed postings reach 500,000 transfers).
     #[arg(
         long,
         env = "HASHMARKET_ACCRUAL_PAGE_CONTRACTS",

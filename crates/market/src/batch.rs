@@ -265,6 +265,19 @@ impl Batch {
         Ok(())
     }
 
+    /// Writes the transfers and journal entries recorded so far into the
+    /// transaction now (the balances they leave are written at commit), so a
+    /// batch of hundreds of thousands of transfers holds a slice of them in
+    /// memory at a time.
+    pub async fn flush_ledger(&mut self) -> Result<(), StoreError> {
+        self.work
+            .write_ledger(&self.transfers, &self.entries, &[])
+            .await?;
+        self.transfers.clear();
+        self.entries.clear();
+        Ok(())
+    }
+
     /// Writes everything and commits.
     pub async fn commit(mut self) -> Result<(), StoreError> {
         let touched: Vec<(AccountRef, Decimal)> = self.balances.into_iter().collect();

@@ -22,6 +22,7 @@ use rust_decimal::Decimal;
 use hashmarket_ledger::{Purpose, TransferKind, OPERATOR};
 use hashmarket_market::batch::{account, Batch};
 use hashmarket_store::market::AccountRef;
+use hashmarket_store::StoreError;
 
 /// The steps of posting, in the order they are applied: money into an account
 /// comes before money out of it wherever both happen (into `settlement` before
@@ -157,8 +158,9 @@ impl Postings {
     }
 
     /// Posts everything into `batch` (whose accounts must be locked) under
-    /// `reference`, then asserts every `settlement` account is back at zero.
-    pub fn post(&self, batch: &mut Batch, reference: &str) {
+    /// `reference`, writing the journal every [`POST_SLICE`] transfers, then
+    /// asserts every `settlement` account is back at zero.
+    pub async fn post(&self, batch: &mut Batch, reference: &str) -> Result<(), StoreError> {
         let settlements: BTreeSet<&AccountRef> = self
             .sums
             .keys()
@@ -171,8 +173,11 @@ impl Postings {
                 "settlement {s:?} is not zero before an accrual posts"
             );
         }
-        for (kind, from, to, amount) in self.transfers() {
+        for (i, (kind, from, to, amount)) in self.transfers().enumerate() {
             batch.transfer_referenced(kind, from, to, amount, reference);
+            if (i + 1) % POST_SLICE == 0 {
+                batch.flush_ledger().await?;
+            }
         }
         for s in settlements {
             assert!(
@@ -180,8 +185,12 @@ impl Postings {
                 "settlement {s:?} is not zero after an accrual posted"
             );
         }
+        Ok(())
     }
 }
+
+/// Transfers held in memory at a time while posting.
+const POST_SLICE: usize = 50_000;
 
 #[cfg(test)]
 mod tests {

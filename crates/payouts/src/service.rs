@@ -68,7 +68,7 @@ const CHUNK_CONTRACTS: u32 = 5_000;
 /// A transaction ends after the chunk that takes its summed postings (distinct
 /// (kind, account pair)s) past this many: the bound on its memory whatever the
 /// spread of buyers and sellers.
-pub const MAX_POSTINGS: usize = 100_000;
+pub const MAX_POSTINGS: usize = 500_000;
 
 /// What a market's contracts accrue with.
 #[derive(Debug, Clone)]
@@ -319,7 +319,7 @@ async fn accrue_page(
         }
     };
     batch.lock(&postings.accounts()).await?;
-    postings.post(&mut batch, &reference);
+    postings.post(&mut batch, &reference).await?;
     batch.commit().await?;
     Ok(Page {
         contracts: covered,

@@ -38,8 +38,8 @@ pub static MIGRATOR: Migrator = sqlx::migrate!("../../migrations/sqlite");
 /// How long a connection waits on a lock held by another process before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// The writer connection's `cache_size` pragma: negative is KiB (128 MiB).
-const WRITER_CACHE_SIZE: &str = "-131072";
+/// The writer connection's `cache_size` pragma: negative is KiB (64 MiB).
+const WRITER_CACHE_SIZE: &str = "-65536";
 
 /// A SQLite-backed store.
 #[derive(Debug, Clone)]
@@ -66,7 +66,7 @@ impl SqliteStore {
             Some(connect.get_filename().to_path_buf()).filter(|p| p != &PathBuf::from(":memory:"));
         // The writer's page cache holds a big transaction's dirty pages (an accrual
         // period of many contracts) until commit; SQLite's default of ~2 MB spills
-        // them into the WAL again and again. Grown on demand, up to 128 MiB.
+        // them into the WAL again and again. Grown on demand, up to 64 MiB.
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .acquire_timeout(options.acquire_timeout)
