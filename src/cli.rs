@@ -152,6 +152,7 @@ impl AccrualArgs {
             page_contracts: self
                 .accrual_page_contracts
                 .clamp(1, hashmarket_payouts::service::MAX_PAGE_CONTRACTS),
+            ..Default::default()
         }
     }
 }

@@ -158,9 +158,15 @@ impl Postings {
     }
 
     /// Posts everything into `batch` (whose accounts must be locked) under
-    /// `reference`, writing the journal every [`POST_SLICE`] transfers, then
-    /// asserts every `settlement` account is back at zero.
-    pub async fn post(&self, batch: &mut Batch, reference: &str) -> Result<(), StoreError> {
+    /// `reference`, writing the journal every `slice` transfers, then asserts
+    /// every `settlement` account is back at zero.
+    pub async fn post(
+        &self,
+        batch: &mut Batch,
+        reference: &str,
+        slice: usize,
+    ) -> Result<(), StoreError> {
+        assert!(slice > 0);
         let settlements: BTreeSet<&AccountRef> = self
             .sums
             .keys()
@@ -175,7 +181,7 @@ impl Postings {
         }
         for (i, (kind, from, to, amount)) in self.transfers().enumerate() {
             batch.transfer_referenced(kind, from, to, amount, reference);
-            if (i + 1) % POST_SLICE == 0 {
+            if (i + 1) % slice == 0 {
                 batch.flush_ledger().await?;
             }
         }
@@ -188,9 +194,6 @@ impl Postings {
         Ok(())
     }
 }
-
-/// Transfers held in memory at a time while posting.
-const POST_SLICE: usize = 50_000;
 
 #[cfg(test)]
 mod tests {

@@ -46,6 +46,9 @@ pub struct AccrualConfig {
     /// Contracts per transaction at most (a transaction also ends after the chunk
     /// that takes its summed postings past [`MAX_POSTINGS`]).
     pub page_contracts: u32,
+    /// Transfers posted into memory before they are written into the
+    /// transaction (the journal is written in slices of this many).
+    pub post_slice_transfers: usize,
 }
 
 impl Default for AccrualConfig {
@@ -54,6 +57,7 @@ impl Default for AccrualConfig {
             period_secs: 3600,
             grace_secs: 6 * 3600,
             page_contracts: MAX_PAGE_CONTRACTS,
+            post_slice_transfers: 50_000,
         }
     }
 }
@@ -242,7 +246,7 @@ pub async fn accrue_until(
     config: AccrualConfig,
     progress: &mut (dyn FnMut(u64) + Send),
 ) -> Result<AccrualReport, AccrualError> {
-    assert!(config.period_secs > 0 && config.page_contracts > 0);
+    assert!(config.period_secs > 0 && config.page_contracts > 0 && config.post_slice_transfers > 0);
     let mut report = AccrualReport::default();
     let mut after = ACCRUAL_START;
     loop {
@@ -319,7 +323,9 @@ async fn accrue_page(
         }
     };
     batch.lock(&postings.accounts()).await?;
-    postings.post(&mut batch, &reference).await?;
+    postings
+        .post(&mut batch, &reference, config.post_slice_transfers)
+        .await?;
     batch.commit().await?;
     Ok(Page {
         contracts: covered,

@@ -28,7 +28,7 @@ pub(crate) fn t0() -> DateTime<Utc> {
 }
 
 /// The test server on a business clock simulated from [`t0`], with 6-hour
-/// accrual periods and a 1-hour grace.
+/// accrual periods, a 1-hour grace, and postings written two at a time.
 pub fn config() -> ServerConfig {
     ServerConfig {
         clock: BusinessClock::simulated(t0()),
@@ -36,6 +36,8 @@ pub fn config() -> ServerConfig {
             period_secs: 6 * 3600,
             grace_secs: 3600,
             page_contracts: 1000,
+            // Every run writes its journal in several slices.
+            post_slice_transfers: 2,
         },
         ..test_config()
     }
