@@ -21,7 +21,7 @@ use hashmarket_store::market::AccountRef;
 use hashmarket_store::payouts::{AccruedTotals, PostedTotal, ACCRUAL_POSTING_PREFIX};
 use hashmarket_store::{Store, StoreError};
 
-use crate::money::may_go_negative;
+use crate::money::{may_go_negative, Purpose, TransferKind};
 
 /// One broken invariant, named for people.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,7 +49,7 @@ pub async fn verify(store: &dyn Store) -> Result<Vec<Violation>, StoreError> {
     }
     let accounts = store.all_accounts().await?;
     for a in &accounts {
-        if a.account.purpose == "settlement" && !a.balance.is_zero() {
+        if a.account.purpose == Purpose::Settlement.as_str() && !a.balance.is_zero() {
             found.push(Violation(format!(
                 "{} is {}, not zero between accruals",
                 name(&a.account),
@@ -116,10 +116,13 @@ pub fn reconcile_postings(
 ) -> Vec<Violation> {
     let mut sums: BTreeMap<(&str, &str), Decimal> = BTreeMap::new();
     for p in posted {
-        let leg = match (p.kind.as_str(), p.credit_purpose.as_str()) {
-            ("release", "settlement") => "release in",
-            ("release", _) => "release out",
-            (kind, _) => kind,
+        let release = p.kind == TransferKind::Release.as_str();
+        let leg = if release && p.credit_purpose == Purpose::Settlement.as_str() {
+            "release in"
+        } else if release {
+            "release out"
+        } else {
+            p.kind.as_str()
         };
         *sums.entry((p.reference.as_str(), leg)).or_default() += p.amount;
     }
@@ -135,10 +138,10 @@ pub fn reconcile_postings(
         for (leg, expected) in [
             ("release in", t.released),
             ("release out", t.released),
-            ("seller_fee", t.seller_fee),
-            ("revenue", t.revenue),
-            ("maintenance", t.maintenance),
-            ("refund", t.refunded),
+            (TransferKind::SellerFee.as_str(), t.seller_fee),
+            (TransferKind::Revenue.as_str(), t.revenue),
+            (TransferKind::Maintenance.as_str(), t.maintenance),
+            (TransferKind::Refund.as_str(), t.refunded),
         ] {
             let got = sums.get(&(reference, leg)).copied().unwrap_or_default();
             if got != expected {

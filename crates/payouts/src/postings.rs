@@ -22,6 +22,7 @@ use rust_decimal::Decimal;
 use hashmarket_ledger::{Purpose, TransferKind, OPERATOR};
 use hashmarket_market::batch::{account, Batch};
 use hashmarket_store::market::AccountRef;
+use hashmarket_store::payouts::AccrualRow;
 use hashmarket_store::StoreError;
 
 /// The steps of posting, in the order they are applied: money into an account
@@ -81,21 +82,6 @@ impl ContractAccounts {
     }
 }
 
-/// What one contract-period moves, in the asset's units.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct PeriodMoney {
-    /// Escrow → seller.
-    pub released: Decimal,
-    /// Seller → fees.
-    pub seller_fee: Decimal,
-    /// Mining revenue → buyer.
-    pub revenue: Decimal,
-    /// Buyer → fees.
-    pub maintenance: Decimal,
-    /// Escrow → buyer.
-    pub refund: Decimal,
-}
-
 /// The summed postings of one accrual transaction.
 #[derive(Debug, Default)]
 pub struct Postings {
@@ -118,15 +104,15 @@ impl Postings {
         self.sums.len()
     }
 
-    /// Adds one contract-period's movements.
-    pub fn add(&mut self, accounts: &ContractAccounts, money: PeriodMoney) {
+    /// Adds what one contract-period moves: its accrual row's amounts.
+    pub fn add(&mut self, accounts: &ContractAccounts, row: &AccrualRow) {
         let a = accounts;
-        self.add_one(Step::ReleaseIn, &a.escrow, &a.settlement, money.released);
-        self.add_one(Step::ReleaseOut, &a.settlement, &a.seller, money.released);
-        self.add_one(Step::SellerFee, &a.seller, &a.fees, money.seller_fee);
-        self.add_one(Step::Revenue, &a.mining, &a.buyer, money.revenue);
-        self.add_one(Step::Maintenance, &a.buyer, &a.fees, money.maintenance);
-        self.add_one(Step::Refund, &a.escrow, &a.buyer, money.refund);
+        self.add_one(Step::ReleaseIn, &a.escrow, &a.settlement, row.released);
+        self.add_one(Step::ReleaseOut, &a.settlement, &a.seller, row.released);
+        self.add_one(Step::SellerFee, &a.seller, &a.fees, row.seller_fee);
+        self.add_one(Step::Revenue, &a.mining, &a.buyer, row.revenue);
+        self.add_one(Step::Maintenance, &a.buyer, &a.fees, row.maintenance);
+        self.add_one(Step::Refund, &a.escrow, &a.buyer, row.refunded);
     }
 
     fn add_one(&mut self, step: Step, from: &AccountRef, to: &AccountRef, amount: Decimal) {
@@ -200,14 +186,24 @@ mod tests {
     use super::*;
     use uuid::Uuid;
 
-    fn money(released: i64, fee: i64, revenue: i64, maintenance: i64, refund: i64) -> PeriodMoney {
+    /// An accrual row moving these amounts (in satoshis).
+    fn money(released: i64, fee: i64, revenue: i64, maintenance: i64, refund: i64) -> AccrualRow {
         let d = |v| Decimal::new(v, 8);
-        PeriodMoney {
+        let at = chrono::DateTime::UNIX_EPOCH;
+        AccrualRow {
+            contract_id: Uuid::nil(),
+            period_start: at,
+            period_end: at,
+            delivered_hs: 0,
             released: d(released),
             seller_fee: d(fee),
             revenue: d(revenue),
             maintenance: d(maintenance),
-            refund: d(refund),
+            refunded: d(refund),
+            created_at: at,
+            posting: None,
+            released_total: None,
+            revenue_total: None,
         }
     }
 
@@ -223,10 +219,16 @@ mod tests {
         // Buyer 1 with two sellers, buyer 2 with seller 1: three contracts.
         postings.add(
             &ContractAccounts::new(b1, s1, "BTC"),
-            money(100, 2, 7, 0, 0),
+            &money(100, 2, 7, 0, 0),
         );
-        postings.add(&ContractAccounts::new(b1, s2, "BTC"), money(50, 1, 3, 1, 5));
-        postings.add(&ContractAccounts::new(b2, s1, "BTC"), money(10, 0, 0, 0, 0));
+        postings.add(
+            &ContractAccounts::new(b1, s2, "BTC"),
+            &money(50, 1, 3, 1, 5),
+        );
+        postings.add(
+            &ContractAccounts::new(b2, s1, "BTC"),
+            &money(10, 0, 0, 0, 0),
+        );
         let transfers: Vec<(TransferKind, Uuid, Uuid, Decimal)> = postings
             .transfers()
             .map(|(k, f, t, a)| (k, f.owner_id, t.owner_id, a))
@@ -257,7 +259,7 @@ mod tests {
         for i in 0..50u128 {
             let accounts =
                 ContractAccounts::new(Uuid::from_u128(i % 7), Uuid::from_u128(100 + i % 5), "BTC");
-            postings.add(&accounts, money(1000 + i as i64, 20, 3, 0, 0));
+            postings.add(&accounts, &money(1000 + i as i64, 20, 3, 0, 0));
         }
         let mut balance = Decimal::ZERO;
         for (_, from, to, amount) in postings.transfers() {

@@ -33,7 +33,7 @@ use hashmarket_store::payouts::{
 };
 use hashmarket_store::{Store, StoreError};
 
-use crate::postings::{ContractAccounts, PeriodMoney, Postings};
+use crate::postings::{ContractAccounts, Postings};
 use crate::rules::{self, ContractTerms, Rates, Segment};
 
 /// How accrual runs.
@@ -441,20 +441,10 @@ fn accrue_contract(
             },
         );
         let m = |minor| from_minor(minor, dec);
-        postings.add(
-            &accounts,
-            PeriodMoney {
-                released: m(accrual.released),
-                seller_fee: m(accrual.seller_fee),
-                revenue: m(accrual.revenue),
-                maintenance: m(accrual.maintenance),
-                refund: m(accrual.refund),
-            },
-        );
         released += accrual.released;
         refunded += accrual.refund;
         revenue_total += accrual.revenue - accrual.maintenance;
-        batch.add_accrual(AccrualRow {
+        let row = AccrualRow {
             contract_id: c.id,
             period_start: time(period.from_secs),
             period_end: time(period.to_secs),
@@ -468,7 +458,9 @@ fn accrue_contract(
             posting: Some(reference.to_string()),
             released_total: Some(m(released)),
             revenue_total: Some(m(revenue_total)),
-        });
+        };
+        postings.add(&accounts, &row);
+        batch.add_accrual(row);
         accrued_until = period.to_secs;
         report.periods += 1;
         if period.to_secs >= terms.end_secs {

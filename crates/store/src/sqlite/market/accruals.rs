@@ -8,8 +8,7 @@ use uuid::Uuid;
 
 use crate::payouts::{AccrualRow, AccruingContract, ContractProgress, CONTRACT_READ_COLUMNS};
 use crate::sqlite::bulk;
-use crate::sqlite::codec::opt_time;
-use crate::sqlite::codec::{decimal_text, time_text};
+use crate::sqlite::codec::{decimal_text, opt_time, time_text};
 use crate::sqlite::market::{contract_from_row, CONTRACT_READ_FROM};
 use crate::StoreError;
 
