@@ -39,6 +39,9 @@ pub struct Batch {
     work: Box<dyn UnitOfWork>,
     now: DateTime<Utc>,
     balances: BTreeMap<AccountRef, Decimal>,
+    /// Each locked account's balance when it was locked: at commit only the
+    /// accounts whose balance differs are written.
+    opening: BTreeMap<AccountRef, Decimal>,
     transfers: Vec<TransferRecord>,
     entries: Vec<EntryRecord>,
     orders: BTreeMap<Uuid, OrderRow>,
@@ -58,6 +61,7 @@ impl Batch {
             work,
             now,
             balances: BTreeMap::new(),
+            opening: BTreeMap::new(),
             transfers: Vec::new(),
             entries: Vec::new(),
             orders: BTreeMap::new(),
@@ -89,7 +93,15 @@ impl Batch {
             return Ok(());
         }
         let balances = self.work.lock_accounts(&missing).await?;
-        self.balances.extend(missing.into_iter().zip(balances));
+        assert_eq!(
+            balances.len(),
+            missing.len(),
+            "one balance per locked account"
+        );
+        for (account, balance) in missing.into_iter().zip(balances) {
+            self.opening.insert(account.clone(), balance);
+            self.balances.insert(account, balance);
+        }
         Ok(())
     }
 
@@ -280,9 +292,17 @@ impl Batch {
 
     /// Writes everything and commits.
     pub async fn commit(mut self) -> Result<(), StoreError> {
-        let touched: Vec<(AccountRef, Decimal)> = self.balances.into_iter().collect();
+        // A batch locks accounts it may not move (a buyer's escrow for a fill that
+        // does not come), and a hold released in the same batch leaves its account
+        // where it was: neither is rewritten.
+        let opening = std::mem::take(&mut self.opening);
+        let changed: Vec<(AccountRef, Decimal)> = self
+            .balances
+            .into_iter()
+            .filter(|(account, balance)| opening.get(account) != Some(balance))
+            .collect();
         self.work
-            .write_ledger(&self.transfers, &self.entries, &touched)
+            .write_ledger(&self.transfers, &self.entries, &changed)
             .await?;
         let orders: Vec<OrderRow> = self.orders.into_values().collect();
         self.work.upsert_orders(&orders).await?;

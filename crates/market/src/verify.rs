@@ -70,6 +70,14 @@ pub async fn verify(store: &dyn Store) -> Result<Vec<Violation>, StoreError> {
         .into_iter()
         .map(|a| (a.account, a.balance))
         .collect();
+    let existing: std::collections::BTreeSet<&AccountRef> =
+        accounts.iter().map(|a| &a.account).collect();
+    for account in journal.keys().filter(|k| !existing.contains(k)) {
+        found.push(Violation(format!(
+            "{} has journal entries but no account",
+            name(account)
+        )));
+    }
     for a in &accounts {
         let entries = journal.get(&a.account).copied().unwrap_or_default();
         if entries != a.balance {
@@ -81,10 +89,12 @@ pub async fn verify(store: &dyn Store) -> Result<Vec<Violation>, StoreError> {
         }
     }
     verify_chain(store, &mut found).await?;
-    for seq in store.entries_unlike_their_transfer(10).await? {
-        found.push(Violation(format!(
-            "ledger entry {seq}: its kind or links differ from its transfer's"
-        )));
+    for (seq, transfer_found) in store.entries_unlike_their_transfer(10).await? {
+        found.push(Violation(if transfer_found {
+            format!("ledger entry {seq}: its kind or links differ from its transfer's")
+        } else {
+            format!("ledger entry {seq}: its transfer does not exist")
+        }));
     }
     for s in store.settlements().await? {
         if s.released != s.accrued_released || s.refunded != s.accrued_refunded {

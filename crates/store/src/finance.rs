@@ -134,9 +134,13 @@ pub trait FinanceStore: Send + Sync {
         filter: &'a ExportFilter,
     ) -> BoxStream<'a, Result<ExportRow, StoreError>>;
 
-    /// Entries (their `seq`, at most `limit`, in journal order) whose copy of their
-    /// transfer's kind and links differs from the transfer — for `verify`.
-    async fn entries_unlike_their_transfer(&self, limit: u32) -> Result<Vec<i64>, StoreError>;
+    /// Entries (their `seq`, at most `limit`, in journal order) whose transfer is
+    /// missing (`false`) or whose copy of its kind and links differs from it
+    /// (`true`) — for `verify`.
+    async fn entries_unlike_their_transfer(
+        &self,
+        limit: u32,
+    ) -> Result<Vec<(i64, bool)>, StoreError>;
 
     /// Every account's balance just before `at` (the balance after its last entry
     /// before then), for reconciliation's opening balances.

@@ -79,8 +79,74 @@ async fn an_entry_whose_kind_was_changed_is_named(app: TestApp) {
     );
 }
 
+/// No foreign key ties an entry to its transfer (the writer checks it, migration
+/// 0013 on PostgreSQL): verify names an entry whose transfer was deleted.
+async fn an_entry_whose_transfer_was_deleted_is_named(app: TestApp) {
+    let operator = user(&app, Role::Operator, true).await;
+    let buyer = user(&app, Role::User, true).await;
+    app.credit(&operator, &buyer, "1").await;
+    let entries = app.store.chained_entries(0, 2).await.unwrap();
+    let transfer = entries[0].entry.transfer_id;
+    assert_eq!(
+        entries[1].entry.transfer_id, transfer,
+        "a credit's two entries"
+    );
+    let delete = format!("DELETE FROM transfers WHERE id = '{transfer}'");
+    let sqlite_delete = format!("PRAGMA foreign_keys = OFF; {delete}");
+    execute(&app, &delete, &sqlite_delete).await;
+    let violations = hashmarket_market::verify::verify(&*app.store)
+        .await
+        .unwrap();
+    assert_eq!(
+        violations
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>(),
+        entries
+            .iter()
+            .map(|e| format!("ledger entry {}: its transfer does not exist", e.seq))
+            .collect::<Vec<_>>()
+    );
+}
+
+/// Nor does one tie a transfer to its accounts: verify names journal entries whose
+/// account is gone (here its key was changed, so its balance also lacks entries).
+async fn entries_of_an_account_that_does_not_exist_are_named(app: TestApp) {
+    let operator = user(&app, Role::Operator, true).await;
+    let buyer = user(&app, Role::User, true).await;
+    app.credit(&operator, &buyer, "1").await;
+    let stranger = uuid::Uuid::now_v7();
+    let sql = format!(
+        "UPDATE accounts SET owner_id = '{stranger}' WHERE owner_id = '{}'",
+        buyer.id
+    );
+    execute(&app, &sql, &format!("PRAGMA foreign_keys = OFF; {sql}")).await;
+    let violations: Vec<String> = hashmarket_market::verify::verify(&*app.store)
+        .await
+        .unwrap()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(violations.len(), 2, "{violations:?}");
+    assert_eq!(
+        violations[0],
+        format!(
+            "{}/BTC/available has journal entries but no account",
+            buyer.id
+        )
+    );
+    let moved = format!("{stranger}/BTC/available has balance 1");
+    assert!(
+        violations[1].starts_with(&moved)
+            && violations[1].ends_with("but its journal entries sum to 0"),
+        "{violations:?}"
+    );
+}
+
 on_both_backends!(
     config = crate::payouts::config();
     an_altered_entry_breaks_the_chain_and_verify_names_it,
     an_entry_whose_kind_was_changed_is_named,
+    an_entry_whose_transfer_was_deleted_is_named,
+    entries_of_an_account_that_does_not_exist_are_named,
 );

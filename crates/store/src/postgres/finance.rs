@@ -26,10 +26,13 @@ impl FinanceStore for PgStore {
         })
     }
 
-    async fn entries_unlike_their_transfer(&self, limit: u32) -> Result<Vec<i64>, StoreError> {
-        let seqs = sqlx::query_scalar(
-            "SELECT e.seq FROM ledger_entries e JOIN transfers t ON t.id = e.transfer_id \
-             WHERE e.kind <> t.kind OR e.order_id IS DISTINCT FROM t.order_id \
+    async fn entries_unlike_their_transfer(
+        &self,
+        limit: u32,
+    ) -> Result<Vec<(i64, bool)>, StoreError> {
+        let seqs = sqlx::query_as(
+            "SELECT e.seq, t.id IS NOT NULL FROM ledger_entries e LEFT JOIN transfers t ON t.id = e.transfer_id \
+             WHERE t.id IS NULL OR e.kind <> t.kind OR e.order_id IS DISTINCT FROM t.order_id \
              OR e.contract_id IS DISTINCT FROM t.contract_id OR e.withdrawal_id IS DISTINCT FROM t.withdrawal_id \
              OR e.reference IS DISTINCT FROM t.reference ORDER BY e.seq LIMIT $1",
         )

@@ -10,7 +10,7 @@ use crate::market::{AccountRef, EntryRecord, TransferRecord};
 use crate::StoreError;
 
 /// Writes a batch's transfers, their journal entries (extending the hash chain) and
-/// the touched accounts' balances in ONE statement — data-modifying CTEs — because on
+/// the changed accounts' balances in ONE statement — data-modifying CTEs — because on
 /// a busy server every round trip of a sequencer's batch is a wait for a core. The
 /// chain's head row is read and locked first (a second round trip): ledger writers
 /// append in turn, so the journal's seq order is the chain's order.
@@ -37,7 +37,7 @@ pub(super) async fn write_journal(
     // join, so the entry count is checked. WITH ORDINALITY keeps the journal's seq
     // in the order the entries were given. Every data-modifying CTE runs to
     // completion whether or not the final SELECT reads it.
-    let (inserted,): (i64,) = sqlx::query_as(
+    let (inserted, updated): (i64, i64) = sqlx::query_as(
         "WITH t AS (INSERT INTO transfers (id, kind, asset, amount, debit_owner, debit_purpose, \
            credit_owner, credit_purpose, order_id, contract_id, withdrawal_id, reference, created_at) \
            SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::numeric[], $5::uuid[], $6::text[], \
@@ -53,9 +53,9 @@ pub(super) async fn write_journal(
            JOIN t ON t.id = e.transfer_id ORDER BY e.n RETURNING 1), \
          a AS (UPDATE accounts a SET balance = v.balance, updated_at = now() \
            FROM UNNEST($23::uuid[], $24::text[], $25::text[], $26::numeric[]) AS v(owner_id, asset, purpose, balance) \
-           WHERE a.owner_id = v.owner_id AND a.asset = v.asset AND a.purpose = v.purpose), \
+           WHERE a.owner_id = v.owner_id AND a.asset = v.asset AND a.purpose = v.purpose RETURNING 1), \
          c AS (UPDATE ledger_chain SET last_hash = $27, entries = entries + $28 WHERE id = 1) \
-         SELECT count(*) FROM e",
+         SELECT (SELECT count(*) FROM e), (SELECT count(*) FROM a)",
     )
     .bind(transfers.iter().map(|t| t.id).collect::<Vec<_>>())
     .bind(strings(|t| t.kind.clone()))
@@ -87,11 +87,19 @@ pub(super) async fn write_journal(
     .bind(entries.len() as i64)
     .fetch_one(&mut **tx)
     .await?;
+    // These two checks stand in for foreign keys (migration 0013): an entry's
+    // transfer is in this statement, and every account written exists, once.
     if inserted != entries.len() as i64 {
         return Err(StoreError::Conflict(format!(
             "{} of {} journal entries have no transfer in their batch",
             entries.len() as i64 - inserted,
             entries.len()
+        )));
+    }
+    if updated != balances.len() as i64 {
+        return Err(StoreError::Conflict(format!(
+            "{updated} account rows updated for {} balances: an account is missing",
+            balances.len()
         )));
     }
     Ok(())

@@ -35,10 +35,13 @@ impl FinanceStore for SqliteStore {
         decode_export(rows, export_row)
     }
 
-    async fn entries_unlike_their_transfer(&self, limit: u32) -> Result<Vec<i64>, StoreError> {
-        let seqs = sqlx::query_scalar(
-            "SELECT e.seq FROM ledger_entries e JOIN transfers t ON t.id = e.transfer_id \
-             WHERE e.kind <> t.kind OR e.order_id IS NOT t.order_id \
+    async fn entries_unlike_their_transfer(
+        &self,
+        limit: u32,
+    ) -> Result<Vec<(i64, bool)>, StoreError> {
+        let seqs = sqlx::query_as(
+            "SELECT e.seq, t.id IS NOT NULL FROM ledger_entries e LEFT JOIN transfers t ON t.id = e.transfer_id \
+             WHERE t.id IS NULL OR e.kind <> t.kind OR e.order_id IS NOT t.order_id \
              OR e.contract_id IS NOT t.contract_id OR e.withdrawal_id IS NOT t.withdrawal_id \
              OR e.reference IS NOT t.reference ORDER BY e.seq LIMIT ?1",
         )

@@ -98,10 +98,16 @@ pub(super) async fn find_idempotency_keys(
     }
     let principals: Vec<&str> = wanted.iter().map(|w| w.0.as_str()).collect();
     let keys: Vec<&str> = wanted.iter().map(|w| w.1.as_str()).collect();
+    // One primary-key probe per wanted key, whatever the statistics say: as a
+    // plain join, a cached plan made while the table was small (a fresh
+    // database, or before autovacuum's next ANALYZE) hash-joined a sequential
+    // scan of every stored key on every batch. `LIMIT 1` keeps the subquery
+    // from being pulled up into such a join; (principal, key) is the key.
     let rows = sqlx::query(
         "SELECT i.principal, i.key, i.fingerprint, i.state, i.response_status, i.response_body \
-         FROM idempotency_keys i JOIN UNNEST($1::text[], $2::text[]) AS w(principal, key) \
-         ON i.principal = w.principal AND i.key = w.key",
+         FROM UNNEST($1::text[], $2::text[]) AS w(principal, key) \
+         CROSS JOIN LATERAL (SELECT * FROM idempotency_keys k \
+           WHERE k.principal = w.principal AND k.key = w.key LIMIT 1) i",
     )
     .bind(&principals)
     .bind(&keys)
