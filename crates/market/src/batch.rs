@@ -34,14 +34,20 @@ pub struct Refs {
     pub withdrawal_id: Option<Uuid>,
 }
 
+/// A locked account's balance: as read when the batch locked it, and now. At
+/// commit only the accounts whose balance differs are written.
+#[derive(Debug, Clone, Copy)]
+struct Balance {
+    locked: Decimal,
+    now: Decimal,
+}
+
 /// A batch in progress.
 pub struct Batch {
     work: Box<dyn UnitOfWork>,
     now: DateTime<Utc>,
-    balances: BTreeMap<AccountRef, Decimal>,
-    /// Each locked account's balance when it was locked: at commit only the
-    /// accounts whose balance differs are written.
-    opening: BTreeMap<AccountRef, Decimal>,
+    /// Each locked account's balance as it stands in this batch.
+    balances: BTreeMap<AccountRef, Balance>,
     transfers: Vec<TransferRecord>,
     entries: Vec<EntryRecord>,
     orders: BTreeMap<Uuid, OrderRow>,
@@ -61,7 +67,6 @@ impl Batch {
             work,
             now,
             balances: BTreeMap::new(),
-            opening: BTreeMap::new(),
             transfers: Vec::new(),
             entries: Vec::new(),
             orders: BTreeMap::new(),
@@ -99,7 +104,10 @@ impl Batch {
             "one balance per locked account"
         );
         for (account, balance) in missing.into_iter().zip(balances) {
-            self.opening.insert(account.clone(), balance);
+            let balance = Balance {
+                locked: balance,
+                now: balance,
+            };
             self.balances.insert(account, balance);
         }
         Ok(())
@@ -107,7 +115,7 @@ impl Batch {
 
     /// The running balance of a locked account.
     pub fn balance(&self, account: &AccountRef) -> Decimal {
-        let balance = self.balances.get(account).copied();
+        let balance = self.balances.get(account).map(|b| b.now);
         assert!(
             balance.is_some(),
             "account {account:?} used before it was locked"
@@ -160,8 +168,8 @@ impl Batch {
             check_transfer(from, self.balance(from), to, self.balance(to), amount).unwrap_or_else(
                 |err| panic!("ledger invariant: {err} ({kind:?} {from:?} -> {to:?})"),
             );
-        self.balances.insert(from.clone(), from_after);
-        self.balances.insert(to.clone(), to_after);
+        self.set_balance(from, from_after);
+        self.set_balance(to, to_after);
         let id = Uuid::now_v7();
         self.transfers.push(TransferRecord {
             id,
@@ -179,6 +187,13 @@ impl Batch {
             .push(entry(id, from, amount, Decimal::ZERO, from_after, self.now));
         self.entries
             .push(entry(id, to, Decimal::ZERO, amount, to_after, self.now));
+    }
+
+    fn set_balance(&mut self, account: &AccountRef, now: Decimal) {
+        match self.balances.get_mut(account) {
+            Some(balance) => balance.now = now,
+            None => panic!("account {account:?} moved before it was locked"),
+        }
     }
 
     /// Locks a rig (first use) and returns it, with this batch's running usage.
@@ -295,11 +310,11 @@ impl Batch {
         // A batch locks accounts it may not move (a buyer's escrow for a fill that
         // does not come), and a hold released in the same batch leaves its account
         // where it was: neither is rewritten.
-        let opening = std::mem::take(&mut self.opening);
         let changed: Vec<(AccountRef, Decimal)> = self
             .balances
             .into_iter()
-            .filter(|(account, balance)| opening.get(account) != Some(balance))
+            .filter(|(_, b)| b.now != b.locked)
+            .map(|(account, b)| (account, b.now))
             .collect();
         self.work
             .write_ledger(&self.transfers, &self.entries, &changed)
