@@ -25,13 +25,22 @@ async fn execute(app: &TestApp, postgres_sql: &str, sqlite_sql: &str) {
     }
 }
 
+/// What `hashmarket verify` reports for the app's database, as text.
+async fn violations(app: &TestApp) -> Vec<String> {
+    hashmarket_market::verify::verify(&*app.store)
+        .await
+        .unwrap()
+        .iter()
+        .map(ToString::to_string)
+        .collect()
+}
+
 async fn an_altered_entry_breaks_the_chain_and_verify_names_it(app: TestApp) {
     let operator = user(&app, Role::Operator, true).await;
     let seller = user(&app, Role::User, true).await;
     let buyer = user(&app, Role::User, true).await;
     contracts(&app, &operator, &seller, &[&buyer], "10 TH/s").await;
-    let verify = || hashmarket_market::verify::verify(&*app.store);
-    assert!(verify().await.unwrap().is_empty());
+    assert!(violations(&app).await.is_empty());
     let (head, entries) = app.store.chain_head().await.unwrap();
     assert!(
         entries >= 6,
@@ -46,12 +55,10 @@ async fn an_altered_entry_breaks_the_chain_and_verify_names_it(app: TestApp) {
         &format!("UPDATE ledger_entries SET balance_after = '999' WHERE seq = {third}"),
     )
     .await;
-    let violations = verify().await.unwrap();
+    let violations = violations(&app).await;
     assert_eq!(violations.len(), 1, "{violations:?}");
     assert!(
-        violations[0]
-            .to_string()
-            .contains(&format!("ledger entry {third} breaks the hash chain")),
+        violations[0].contains(&format!("ledger entry {third} breaks the hash chain")),
         "{violations:?}"
     );
 }
@@ -65,14 +72,8 @@ async fn an_entry_whose_kind_was_changed_is_named(app: TestApp) {
     let first = app.store.chained_entries(0, 1).await.unwrap()[0].seq;
     let sql = format!("UPDATE ledger_entries SET kind = 'refund' WHERE seq = {first}");
     execute(&app, &sql, &sql).await;
-    let violations = hashmarket_market::verify::verify(&*app.store)
-        .await
-        .unwrap();
     assert_eq!(
-        violations
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>(),
+        violations(&app).await,
         [format!(
             "ledger entry {first}: its kind or links differ from its transfer's"
         )]
@@ -94,14 +95,8 @@ async fn an_entry_whose_transfer_was_deleted_is_named(app: TestApp) {
     let delete = format!("DELETE FROM transfers WHERE id = '{transfer}'");
     let sqlite_delete = format!("PRAGMA foreign_keys = OFF; {delete}");
     execute(&app, &delete, &sqlite_delete).await;
-    let violations = hashmarket_market::verify::verify(&*app.store)
-        .await
-        .unwrap();
     assert_eq!(
-        violations
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>(),
+        violations(&app).await,
         entries
             .iter()
             .map(|e| format!("ledger entry {}: its transfer does not exist", e.seq))
@@ -121,12 +116,7 @@ async fn entries_of_an_account_that_does_not_exist_are_named(app: TestApp) {
         buyer.id
     );
     execute(&app, &sql, &format!("PRAGMA foreign_keys = OFF; {sql}")).await;
-    let violations: Vec<String> = hashmarket_market::verify::verify(&*app.store)
-        .await
-        .unwrap()
-        .iter()
-        .map(ToString::to_string)
-        .collect();
+    let violations = violations(&app).await;
     assert_eq!(violations.len(), 2, "{violations:?}");
     assert_eq!(
         violations[0],
