@@ -584,5 +584,57 @@ mod supervision {
         assert_ledger_sums_to_zero(&app).await;
     }
 
-    on_both_backends!(a_broken_invariant_fails_the_batch_not_the_market);
+    /// After a failed batch the books are rebuilt from the database; if that read
+    /// fails too, the market waits and reads again rather than serve the book in
+    /// memory, which still holds the failed batch's fill.
+    async fn a_book_that_cannot_be_rebuilt_yet_is_read_again(app: TestApp) {
+        let c = cast(&app).await;
+        order(&app, &c.seller, sell(&c.rig_id, "10 TH/s", "0.00000050")).await;
+        let bid = order(&app, &c.buyer, buy("1 TH/s", "0.00000040")).await;
+        assert_eq!(bid.status().as_u16(), 201);
+        let bid: Value = bid.json().await.unwrap();
+        let bid_id = bid["id"].as_str().unwrap();
+        // The next batch fails (its ask's rig is gone), and so does the first
+        // rebuild: the resting bid's price no longer reads as a decimal.
+        let unreadable = match app.db.backend {
+            hashmarket_store::Backend::Postgres => "'NaN'",
+            hashmarket_store::Backend::Sqlite => "'not a price'",
+        };
+        app.tamper(&format!(
+            "UPDATE rigs SET deleted_at = created_at WHERE id = '{}'; \
+             UPDATE orders SET price = {unreadable} WHERE id = '{bid_id}'",
+            c.rig_id
+        ))
+        .await;
+        let crossing = order(&app, &c.buyer, buy("10 TH/s", "0.00000050")).await;
+        assert_problem(crossing, 503, "unavailable").await;
+        // The database is mended; the waiting rebuild reads it on its next try.
+        app.tamper(&format!(
+            "UPDATE rigs SET deleted_at = NULL WHERE id = '{}'; \
+             UPDATE orders SET price = '0.00000040' WHERE id = '{bid_id}'",
+            c.rig_id
+        ))
+        .await;
+        let book: Value = app
+            .get("/v1/markets/sha256-30d/book")
+            .await
+            .json()
+            .await
+            .unwrap();
+        // The failed batch's fill is not in the book: the ask rests whole.
+        assert_eq!(
+            book["asks"],
+            json!([{"price": "0.00000050", "hash_rate": "10 TH/s", "orders": 1}])
+        );
+        assert_eq!(
+            book["bids"],
+            json!([{"price": "0.00000040", "hash_rate": "1 TH/s", "orders": 1}])
+        );
+        assert_ledger_sums_to_zero(&app).await;
+    }
+
+    on_both_backends!(
+        a_broken_invariant_fails_the_batch_not_the_market,
+        a_book_that_cannot_be_rebuilt_yet_is_read_again,
+    );
 }

@@ -9,9 +9,10 @@
 //! tasks for markets of one asset would queue behind each other's commits on those
 //! row locks (one fsync each), while one task commits them together (one fsync for
 //! all). Groups of different assets run in parallel. If a batch cannot be committed,
-//! nothing of it happened: the group's books are rebuilt from the database and every
-//! command of the batch is answered `Unavailable` (clients retry with the same
-//! idempotency key).
+//! nothing of it happened: every command of the batch is answered `Unavailable`
+//! (clients retry with the same idempotency key) and the group's books are rebuilt
+//! from the database — read again and again, backing off, until the database can
+//! be read, because the books in memory still hold the failed batch.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::panic::AssertUnwindSafe;
@@ -40,6 +41,11 @@ use crate::spec::MarketTerms;
 pub const MAX_BATCH: usize = 256;
 /// Most commands queued for a sequencer before callers wait (back-pressure).
 pub const QUEUE_DEPTH: usize = 4096;
+
+/// First wait before reading a book again after its rebuild failed; it doubles.
+const REBUILD_RETRY_FIRST_MS: u64 = 50;
+/// Longest wait between attempts to read a book whose rebuild failed.
+const REBUILD_RETRY_MAX_MS: u64 = 5_000;
 
 /// Metric: commands per committed batch (a summary).
 pub const BATCH_COMMANDS: &str = "hashmarket_sequencer_batch_commands";
@@ -372,13 +378,25 @@ impl Sequencer {
         self.rebuild().await;
     }
 
-    /// Replaces the in-memory books with the ones the database holds.
+    /// Replaces the in-memory books with the ones the database holds. A book that
+    /// cannot be read is retried until it can: the one in memory may hold a failed
+    /// batch's fills and resting orders, and serving from it would trade against
+    /// orders that do not exist. Meanwhile the sequencer takes no command; callers
+    /// wait, and queue up to [`QUEUE_DEPTH`].
     async fn rebuild(&mut self) {
         for (market, book) in self.books.iter_mut() {
-            match Execution::recover(book.terms.clone(), &self.store).await {
-                Ok(state) => book.state = state,
-                Err(err) => {
-                    tracing::error!(%market, error = %err, "book rebuild failed")
+            let mut delay_ms = REBUILD_RETRY_FIRST_MS;
+            loop {
+                match Execution::recover(book.terms.clone(), &self.store).await {
+                    Ok(state) => {
+                        book.state = state;
+                        break;
+                    }
+                    Err(err) => {
+                        tracing::error!(%market, error = %err, retry_in_ms = delay_ms, "book rebuild failed; the market waits for it");
+                        tokio::time::sleep(std::time::Duration::from_millis(delay_ms)).await;
+                        delay_ms = (delay_ms * 2).min(REBUILD_RETRY_MAX_MS);
+                    }
                 }
             }
         }
