@@ -57,6 +57,15 @@ pub(crate) fn buy(hash_rate: &str, price: &str) -> Value {
     json!({"market": "sha256-30d", "side": "buy", "hash_rate": hash_rate, "price": price})
 }
 
+/// The sha256-30d book, as anyone reads it.
+async fn book(app: &TestApp) -> Value {
+    app.get("/v1/markets/sha256-30d/book")
+        .await
+        .json()
+        .await
+        .unwrap()
+}
+
 async fn balances(app: &TestApp, who: &TestUser) -> Value {
     let all = app.get_as("/v1/balances", who).await;
     all.as_array()
@@ -144,12 +153,7 @@ async fn the_buyer_seller_story_is_exact(app: TestApp) {
     assert_eq!(ask_now["status"], "partially_filled");
     assert_eq!(ask_now["filled_hash_rate"], "40 TH/s");
 
-    let book: Value = app
-        .get("/v1/markets/sha256-30d/book")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let book = book(&app).await;
     assert_eq!(
         book["asks"],
         json!([{"price": "0.00000050", "hash_rate": "20 TH/s", "orders": 1}])
@@ -500,19 +504,9 @@ async fn a_restart_rebuilds_the_books_and_continues(app: TestApp) {
         .unwrap();
     order(&app, &c.seller, sell(&c.rig_id, "20 TH/s", "0.00000052")).await;
     order(&app, &c.buyer, buy("10 TH/s", "0.00000040")).await;
-    let book_before: Value = app
-        .get("/v1/markets/sha256-30d/book")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let book_before = book(&app).await;
     let app = app.restart().await;
-    let book_after: Value = app
-        .get("/v1/markets/sha256-30d/book")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let book_after = book(&app).await;
     assert_eq!(book_after, book_before, "same levels, same sequence");
     // Tokens survive the restart (the signing secret is stored), and matching goes on
     // against the recovered orders in price-time order.
@@ -534,12 +528,7 @@ async fn a_restart_rebuilds_the_books_and_continues(app: TestApp) {
         )
         .await;
     assert_eq!(ask_now["status"], "filled");
-    let book: Value = app
-        .get("/v1/markets/sha256-30d/book")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let book = book(&app).await;
     assert!(book["sequence"].as_u64().unwrap() > book_before["sequence"].as_u64().unwrap());
     assert_ledger_sums_to_zero(&app).await;
 }
@@ -615,12 +604,7 @@ mod supervision {
             c.rig_id
         ))
         .await;
-        let book: Value = app
-            .get("/v1/markets/sha256-30d/book")
-            .await
-            .json()
-            .await
-            .unwrap();
+        let book = book(&app).await;
         // The failed batch's fill is not in the book: the ask rests whole.
         assert_eq!(
             book["asks"],
