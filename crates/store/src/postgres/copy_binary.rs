@@ -24,11 +24,13 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
+use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use futures_util::stream::{BoxStream, Stream};
-use futures_util::{StreamExt, TryStreamExt};
+use futures_util::StreamExt;
 use rust_decimal::Decimal;
-use sqlx::postgres::{PgPool, PgPoolCopyExt};
+use sqlx::postgres::{PgConnection, PgPool};
+use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use super::numeric;
@@ -387,10 +389,10 @@ where
 /// connection of `pool` and streams its rows, each decoded by `decode`.
 /// `columns` is the select list, one column or comma-free expression per item: the
 /// rows' field count is taken from it, so the two cannot disagree (and a row of
-/// another width is an error, never a misread). The connection is held until the stream ends or is dropped; dropping
-/// it early (a client gave up on an export) cancels the COPY on the server (see
-/// [`CancelOnDrop`]) instead of letting the connection read the rest to get back
-/// to a usable state.
+/// another width is an error, never a misread). The connection is held until the
+/// stream ends or is dropped; dropping it early (a client gave up on an export)
+/// cancels the COPY on the server (see [`CancelOnDrop`]) instead of letting the
+/// connection read the rest to get back to a usable state.
 pub(crate) fn copy_out<T, D>(
     pool: &PgPool,
     columns: &str,
@@ -408,16 +410,76 @@ where
     );
     let columns =
         u16::try_from(columns.split(',').count()).expect("a select list of < 65536 items");
-    let pool = pool.clone();
-    let rows = futures_util::stream::once(async move {
-        let chunks = pool.copy_out_raw(&statement).await?;
-        Ok::<_, StoreError>(tuples(chunks, columns, decode))
-    })
-    .try_flatten();
+    let rows = tuples(chunks_of(pool.clone(), statement), columns, decode);
     // Polled only once every row has been read (or the stream has failed).
     let ended = futures_util::stream::once(async move { guard.disarm() })
         .filter_map(|()| std::future::ready(None::<Result<T, StoreError>>));
     rows.chain(ended).boxed()
+}
+
+/// How many chunks may wait between the connection and the decoder.
+const CHUNKS_IN_FLIGHT: usize = 8;
+
+/// The raw chunks of `statement`, a `COPY … TO STDOUT`, read by a task that owns
+/// the connection.
+///
+/// The task is there so that the connection is ours to close. sqlx hands a
+/// connection back to the pool in whatever state its COPY left it: after a COPY
+/// that failed as it started, or that was not read to its end, the next query on
+/// it reads the rest of the old one and fails ("expected ParseComplete, got
+/// ReadyForQuery"). So only a COPY read whole to its end gives its connection back;
+/// any other ending — an error, a decoder that failed, a reader that went away —
+/// closes it, and the pool opens a fresh one when it needs to.
+fn chunks_of(pool: PgPool, statement: String) -> BoxStream<'static, Result<Bytes, sqlx::Error>> {
+    let (sender, receiver) = mpsc::channel(CHUNKS_IN_FLIGHT);
+    tokio::spawn(async move {
+        let mut connection = match pool.acquire().await {
+            Ok(connection) => connection,
+            Err(err) => {
+                let _ = sender.send(Err(err)).await;
+                return;
+            }
+        };
+        if !pump(&mut connection, &statement, &sender).await {
+            connection.close_on_drop();
+        }
+    });
+    futures_util::stream::unfold(receiver, |mut receiver| async move {
+        let chunk = receiver.recv().await?;
+        Some((chunk, receiver))
+    })
+    .boxed()
+}
+
+/// Sends the chunks of `statement` run on `connection` until the COPY ends or the
+/// reader goes away; whether the COPY was read whole, to its end.
+async fn pump(
+    connection: &mut PgConnection,
+    statement: &str,
+    sender: &mpsc::Sender<Result<Bytes, sqlx::Error>>,
+) -> bool {
+    let mut chunks = match connection.copy_out_raw(statement).await {
+        Ok(chunks) => chunks,
+        Err(err) => {
+            let _ = sender.send(Err(err)).await;
+            return false;
+        }
+    };
+    loop {
+        let chunk = tokio::select! {
+            () = sender.closed() => return false,
+            chunk = chunks.next() => chunk,
+        };
+        match chunk {
+            None => return true,
+            Some(chunk) => {
+                let failed = chunk.is_err();
+                if sender.send(chunk).await.is_err() || failed {
+                    return false;
+                }
+            }
+        }
+    }
 }
 
 /// Cancels, when dropped armed, the running statement whose text holds `marker`:
@@ -627,6 +689,54 @@ mod tests {
             sqlx::query_scalar::<_, i32>("SELECT 2").fetch_one(&pool)
         );
         assert_eq!((a.unwrap(), b.unwrap()), (1, 2));
+    }
+
+    /// A COPY that fails — as it starts (a column that does not exist) or part way
+    /// (a row its decoder rejects) — leaves the pool serving queries. The pool has
+    /// one connection, so each query after a failure gets the connection the COPY
+    /// had, or a fresh one in its place. PostgreSQL only; fails loudly without a
+    /// server.
+    #[tokio::test]
+    async fn a_copy_that_fails_leaves_its_pool_usable() {
+        use crate::testing::TestDatabase;
+        use crate::Backend;
+        let db = TestDatabase::new(Backend::Postgres).await;
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(1)
+            .connect(&db.url)
+            .await
+            .expect("connect");
+        let serves = || async {
+            sqlx::query_scalar::<_, i32>("SELECT 7")
+                .fetch_one(&pool)
+                .await
+                .expect("a query after the COPY")
+        };
+        let count = |f: &mut Fields<'_>| f.i64("g");
+        let rows = "FROM generate_series(1, 10000) g";
+
+        let failed_at_start = copy_out(&pool, "no_such_column::int8", rows, count);
+        let read: Vec<_> = failed_at_start.collect().await;
+        assert!(matches!(read.as_slice(), [Err(_)]), "{read:?}");
+        assert_eq!(serves().await, 7);
+
+        let fail_at_third = |f: &mut Fields<'_>| match f.i64("g")? {
+            3 => Err(corrupt("g", "the decoder rejects row 3")),
+            n => Ok(n),
+        };
+        let read: Vec<_> = copy_out(&pool, "g::int8", rows, fail_at_third)
+            .collect()
+            .await;
+        assert_eq!(read.len(), 3, "two rows, then the error, then nothing");
+        assert!(read[2].is_err());
+        assert_eq!(serves().await, 7);
+
+        let whole: Vec<i64> = copy_out(&pool, "g::int8", rows, count)
+            .map(|row| row.expect("a row"))
+            .collect()
+            .await;
+        assert_eq!(whole, (1..=10000).collect::<Vec<i64>>());
+        assert_eq!(serves().await, 7);
     }
 
     #[test]
