@@ -385,19 +385,27 @@ impl Sequencer {
     /// wait, and queue up to [`QUEUE_DEPTH`].
     async fn rebuild(&mut self) {
         for (market, book) in self.books.iter_mut() {
-            let mut delay_ms = REBUILD_RETRY_FIRST_MS;
-            loop {
-                match Execution::recover(book.terms.clone(), &self.store).await {
-                    Ok(state) => {
-                        book.state = state;
-                        break;
-                    }
-                    Err(err) => {
-                        tracing::error!(%market, error = %err, retry_in_ms = delay_ms, "book rebuild failed; the market waits for it");
-                        tokio::time::sleep(std::time::Duration::from_millis(delay_ms)).await;
-                        delay_ms = (delay_ms * 2).min(REBUILD_RETRY_MAX_MS);
-                    }
-                }
+            book.state = recover_until_read(market, &book.terms, &self.store).await;
+        }
+    }
+}
+
+/// The book of `market` as the database holds it, read again and again — backing
+/// off from [`REBUILD_RETRY_FIRST_MS`] to [`REBUILD_RETRY_MAX_MS`] — until a read
+/// succeeds.
+async fn recover_until_read(
+    market: &str,
+    terms: &Arc<MarketTerms>,
+    store: &Arc<dyn Store>,
+) -> Execution {
+    let mut delay_ms = REBUILD_RETRY_FIRST_MS;
+    loop {
+        match Execution::recover(terms.clone(), store).await {
+            Ok(state) => return state,
+            Err(err) => {
+                tracing::error!(%market, error = %err, retry_in_ms = delay_ms, "book rebuild failed; the market waits for it");
+                tokio::time::sleep(std::time::Duration::from_millis(delay_ms)).await;
+                delay_ms = (delay_ms * 2).min(REBUILD_RETRY_MAX_MS);
             }
         }
     }
