@@ -641,20 +641,25 @@ mod tests {
         assert!(read(null, 64).await.is_err());
     }
 
+    /// A pool of at most `max_connections` on a fresh PostgreSQL database, which
+    /// lives as long as the returned guard. Fails loudly without a server.
+    async fn fresh_pool(max_connections: u32) -> (crate::testing::TestDatabase, PgPool) {
+        let db = crate::testing::TestDatabase::new(crate::Backend::Postgres).await;
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(max_connections)
+            .connect(&db.url)
+            .await
+            .expect("connect");
+        (db, pool)
+    }
+
     /// A COPY whose reader goes away is stopped on the server at once. Without the
     /// cancel this one would run for ~1,000 s: the pool, taking the connection
     /// back, would read every remaining row first. PostgreSQL only; fails loudly
     /// without a server.
     #[tokio::test]
     async fn an_abandoned_copy_is_cancelled_not_drained() {
-        use crate::testing::TestDatabase;
-        use crate::Backend;
-        let db = TestDatabase::new(Backend::Postgres).await;
-        let pool = sqlx::postgres::PgPoolOptions::new()
-            .max_connections(2)
-            .connect(&db.url)
-            .await
-            .expect("connect");
+        let (_db, pool) = fresh_pool(2).await;
         // 100,000 rows, each 10 ms apart.
         let columns = "g::int8, pg_sleep(0.01)::text";
         let slow = "FROM generate_series(1, 100000) g";
@@ -698,14 +703,7 @@ mod tests {
     /// server.
     #[tokio::test]
     async fn a_copy_that_fails_leaves_its_pool_usable() {
-        use crate::testing::TestDatabase;
-        use crate::Backend;
-        let db = TestDatabase::new(Backend::Postgres).await;
-        let pool = sqlx::postgres::PgPoolOptions::new()
-            .max_connections(1)
-            .connect(&db.url)
-            .await
-            .expect("connect");
+        let (_db, pool) = fresh_pool(1).await;
         let serves = || async {
             sqlx::query_scalar::<_, i32>("SELECT 7")
                 .fetch_one(&pool)
